@@ -1,0 +1,49 @@
+"""Pure carrier rules: catalogs as data, validity, pricing and renewal policy.
+
+Nothing here does I/O, uses asyncio or reads the wall clock: every function takes
+the instant it decides for.
+"""
+
+from __future__ import annotations
+
+from carrier_rules.calendar import end_of_month, month_key, start_of_next_month
+from carrier_rules.catalog import (
+    LANGUAGES,
+    Catalog,
+    Keywords,
+    Language,
+    Package,
+    PostpaidProration,
+    RenewalPolicy,
+    SubscriberKind,
+    ValidityRule,
+    parse_catalog,
+)
+from carrier_rules.errors import CarrierRulesError, CatalogError
+from carrier_rules.pricing import Charge, cancellation_adjustment, percent_of, period_charge
+from carrier_rules.renewal import next_retry
+from carrier_rules.validity import Period, period_from
+
+__all__ = [
+    "LANGUAGES",
+    "CarrierRulesError",
+    "Catalog",
+    "CatalogError",
+    "Charge",
+    "Keywords",
+    "Language",
+    "Package",
+    "Period",
+    "PostpaidProration",
+    "RenewalPolicy",
+    "SubscriberKind",
+    "ValidityRule",
+    "cancellation_adjustment",
+    "end_of_month",
+    "month_key",
+    "next_retry",
+    "percent_of",
+    "period_charge",
+    "period_from",
+    "start_of_next_month",
+]

@@ -1,0 +1,209 @@
+"""Catalogs as data: the TOML format of an operator's packs, validated with pydantic."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cached_property
+from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from carrier_rules.errors import CatalogError
+
+__all__ = [
+    "Catalog",
+    "Keywords",
+    "Language",
+    "Package",
+    "PostpaidProration",
+    "RenewalPolicy",
+    "SubscriberKind",
+    "ValidityRule",
+    "parse_catalog",
+]
+
+SubscriberKind = Literal["prepaid", "postpaid"]
+Language = Literal["vi", "vi-diacritics", "en"]
+LANGUAGES: tuple[Language, ...] = ("vi", "vi-diacritics", "en")
+
+#: Every reply a catalog must provide a template for, in every language.
+TEMPLATE_KEYS: frozenset[str] = frozenset(
+    {
+        "help",
+        "help_line",
+        "registered",
+        "renewed",
+        "charge_prepaid",
+        "charge_postpaid",
+        "already_registered",
+        "other_pack_active",
+        "insufficient_balance",
+        "renewal_failed",
+        "renewal_gave_up",
+        "cancelled",
+        "cancel_adjusted",
+        "not_registered",
+        "status",
+        "status_none",
+        "auto_renew_on",
+        "auto_renew_off",
+        "not_a_subscriber",
+        "system_error",
+    }
+)
+
+Code = Annotated[str, Field(pattern=r"^[A-Z0-9_]{1,16}$")]
+Keyword = Annotated[str, Field(pattern=r"^[A-Z0-9_ ]{1,32}$")]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ValidityRule(_Frozen):
+    """How long a pack lasts from the instant X it is registered or renewed.
+
+    ``hours`` is a rolling period (X + hours); ``cap = "month_end"`` stops it at
+    23:59:59 on the last day of X's calendar month when it would pass it. No
+    ``hours`` with a cap means "until the end of the calendar month".
+    """
+
+    hours: Annotated[int, Field(gt=0)] | None = None
+    cap: Literal["none", "month_end"] = "none"
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Self:
+        if self.hours is None and self.cap == "none":
+            raise ValueError("a validity needs hours, a cap, or both")
+        return self
+
+
+class Validity(_Frozen):
+    """The validity rule for each kind of subscriber."""
+
+    prepaid: ValidityRule
+    postpaid: ValidityRule
+
+    def for_kind(self, kind: SubscriberKind) -> ValidityRule:
+        return self.prepaid if kind == "prepaid" else self.postpaid
+
+
+class PostpaidProration(_Frozen):
+    """The mid-month rule for postpaid invoices (seed 004: the 16th and 50%)."""
+
+    from_day: Annotated[int, Field(ge=2, le=28)]
+    registration_percent: Annotated[int, Field(ge=0, le=100)]
+    cancel_before_day_percent: Annotated[int, Field(ge=0, le=100)]
+
+
+class Package(_Frozen):
+    code: Code
+    price: Annotated[int, Field(ge=0)]
+    group: Annotated[str, Field(min_length=1)]
+    app: Annotated[str, Field(min_length=1)]
+    period: dict[Language, str]
+    benefit: dict[Language, str]
+    validity: Validity
+    postpaid_proration: PostpaidProration | None = None
+
+    @field_validator("period", "benefit")
+    @classmethod
+    def _every_language(cls, value: dict[Language, str]) -> dict[Language, str]:
+        missing = [lang for lang in LANGUAGES if lang not in value]
+        if missing:
+            raise ValueError(f"missing language(s): {', '.join(missing)}")
+        return value
+
+
+class Keywords(_Frozen):
+    """SMS keywords (already folded: upper case, no diacritics)."""
+
+    subscribe: list[Keyword] = Field(min_length=1)
+    cancel: list[Keyword] = Field(min_length=1)
+    #: keyword -> the pack group it reports on
+    status: dict[Keyword, str] = Field(min_length=1)
+
+
+class RenewalPolicy(_Frozen):
+    """What happens when a prepaid renewal cannot be paid for."""
+
+    retry_every_hours: Annotated[int, Field(gt=0)]
+    give_up_after_days: Annotated[int, Field(ge=0)]
+
+
+class Catalog(_Frozen):
+    model_config = ConfigDict(frozen=True, extra="forbid", ignored_types=(cached_property,))
+
+    name: Annotated[str, Field(min_length=1)]
+    operator: str
+    shortcode: Annotated[str, Field(pattern=r"^[0-9]{3,8}$")]
+    timezone: str
+    default_language: Language = "vi"
+    keywords: Keywords
+    renewal: RenewalPolicy
+    packages: list[Package] = Field(min_length=1)
+    templates: dict[Language, dict[str, str]]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("templates")
+    @classmethod
+    def _complete_templates(cls, value: dict[Language, dict[str, str]]) -> dict[Language, dict[str, str]]:
+        for lang in LANGUAGES:
+            if lang not in value:
+                raise ValueError(f"missing language {lang!r}")
+            missing = sorted(TEMPLATE_KEYS - value[lang].keys())
+            if missing:
+                raise ValueError(f"{lang}: missing template(s): {', '.join(missing)}")
+            unknown = sorted(value[lang].keys() - TEMPLATE_KEYS)
+            if unknown:
+                raise ValueError(f"{lang}: unknown template(s): {', '.join(unknown)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        codes = [p.code for p in self.packages]
+        duplicated = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicated:
+            raise ValueError(f"duplicate package code(s): {', '.join(duplicated)}")
+        groups = {p.group for p in self.packages}
+        for keyword, group in self.keywords.status.items():
+            if group not in groups:
+                raise ValueError(f"status keyword {keyword!r} names unknown group {group!r}")
+        return self
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def by_code(self) -> dict[str, Package]:
+        return {p.code: p for p in self.packages}
+
+    def package(self, code: str) -> Package | None:
+        return self.by_code.get(code)
+
+
+def parse_catalog(text: str, *, source: str) -> Catalog:
+    """Parse and validate a catalog's TOML text; ``source`` names it in errors."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(source=source, field="(toml)", reason=str(exc)) from exc
+    try:
+        return Catalog.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(root)"
+        reason = first["msg"]
+        if len(exc.errors()) > 1:
+            reason += f" (and {len(exc.errors()) - 1} more error(s))"
+        raise CatalogError(source=source, field=field, reason=reason) from exc

@@ -1,0 +1,46 @@
+"""Validity: when a pack registered or renewed at instant X stops, and when it renews."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from carrier_rules.calendar import end_of_month, start_of_next_month
+from carrier_rules.catalog import ValidityRule
+
+__all__ = ["Period", "period_from"]
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """One paid period of a pack.
+
+    ``expires_at`` is the last valid instant as the operator states it (X + N x 24 h,
+    or 23:59:59 local when capped); ``renews_at`` is the first instant after it, when
+    the next period starts: the same instant for a rolling end, 00:00:00 on the next
+    day for a capped one.
+    """
+
+    starts_at: datetime
+    expires_at: datetime
+    renews_at: datetime
+    capped: bool
+
+
+def period_from(rule: ValidityRule, start: datetime, tz: ZoneInfo) -> Period:
+    """The period that starts at ``start`` under ``rule`` (seed 004, "Hiệu lực gói cước")."""
+    if start.tzinfo is None:
+        raise ValueError("period_from needs an aware datetime")
+    rolling_end = start + timedelta(hours=rule.hours) if rule.hours is not None else None
+    if rule.cap == "month_end":
+        last_instant = end_of_month(start, tz)
+        if rolling_end is None or rolling_end > last_instant:
+            return Period(
+                starts_at=start,
+                expires_at=last_instant,
+                renews_at=start_of_next_month(start, tz),
+                capped=True,
+            )
+    assert rolling_end is not None  # ValidityRule guarantees hours when there is no cap
+    return Period(starts_at=start, expires_at=rolling_end, renews_at=rolling_end, capped=False)
