@@ -6,7 +6,7 @@ the instant it decides for.
 
 from __future__ import annotations
 
-from carrier_rules.calendar import end_of_month, month_key, start_of_next_month
+from carrier_rules.calendar import end_of_month, month_key, require_aware, start_of_next_month
 from carrier_rules.catalog import (
     LANGUAGES,
     Catalog,
@@ -42,8 +42,10 @@ __all__ = [
     "end_of_month",
     "month_key",
     "next_retry",
+    "parse_catalog",
     "percent_of",
     "period_charge",
     "period_from",
+    "require_aware",
     "start_of_next_month",
 ]

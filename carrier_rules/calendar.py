@@ -5,19 +5,20 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["end_of_month", "month_key", "start_of_next_month"]
+__all__ = ["end_of_month", "month_key", "require_aware", "start_of_next_month"]
 
 _LAST_SECOND = time(23, 59, 59)
 
 
-def _require_aware(at: datetime) -> None:
+def require_aware(at: datetime) -> None:
+    """Rules decide for an instant, never for a naive wall-clock reading."""
     if at.tzinfo is None:
         raise ValueError(f"naive datetime {at.isoformat()}: carrier rules need an aware time")
 
 
 def start_of_next_month(at: datetime, tz: ZoneInfo) -> datetime:
     """00:00:00 local on the 1st of the month after the local month of ``at``."""
-    _require_aware(at)
+    require_aware(at)
     local = at.astimezone(tz)
     year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
     return datetime(year, month, 1, tzinfo=tz)
@@ -31,5 +32,5 @@ def end_of_month(at: datetime, tz: ZoneInfo) -> datetime:
 
 def month_key(at: datetime, tz: ZoneInfo) -> str:
     """The local calendar month of ``at`` as ``YYYY-MM`` (the invoice month)."""
-    _require_aware(at)
+    require_aware(at)
     return at.astimezone(tz).strftime("%Y-%m")

@@ -7,7 +7,15 @@ from functools import cached_property
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from carrier_rules.errors import CatalogError
 
@@ -140,9 +148,9 @@ class Catalog(_Frozen):
     shortcode: Annotated[str, Field(pattern=r"^[0-9]{3,8}$")]
     timezone: str
     default_language: Language = "vi"
+    packages: list[Package] = Field(min_length=1)
     keywords: Keywords
     renewal: RenewalPolicy
-    packages: list[Package] = Field(min_length=1)
     templates: dict[Language, dict[str, str]]
 
     @field_validator("timezone")
@@ -156,7 +164,9 @@ class Catalog(_Frozen):
 
     @field_validator("templates")
     @classmethod
-    def _complete_templates(cls, value: dict[Language, dict[str, str]]) -> dict[Language, dict[str, str]]:
+    def _complete_templates(
+        cls, value: dict[Language, dict[str, str]]
+    ) -> dict[Language, dict[str, str]]:
         for lang in LANGUAGES:
             if lang not in value:
                 raise ValueError(f"missing language {lang!r}")
@@ -168,17 +178,23 @@ class Catalog(_Frozen):
                 raise ValueError(f"{lang}: unknown template(s): {', '.join(unknown)}")
         return value
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        codes = [p.code for p in self.packages]
+    @field_validator("packages")
+    @classmethod
+    def _unique_codes(cls, value: list[Package]) -> list[Package]:
+        codes = [p.code for p in value]
         duplicated = sorted({c for c in codes if codes.count(c) > 1})
         if duplicated:
             raise ValueError(f"duplicate package code(s): {', '.join(duplicated)}")
-        groups = {p.group for p in self.packages}
-        for keyword, group in self.keywords.status.items():
+        return value
+
+    @field_validator("keywords")
+    @classmethod
+    def _known_groups(cls, value: Keywords, info: ValidationInfo) -> Keywords:
+        groups = {p.group for p in info.data.get("packages", [])}
+        for keyword, group in value.status.items():
             if group not in groups:
                 raise ValueError(f"status keyword {keyword!r} names unknown group {group!r}")
-        return self
+        return value
 
     @cached_property
     def zone(self) -> ZoneInfo:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from carrier_rules.calendar import require_aware
 from carrier_rules.catalog import Package, SubscriberKind
 
 __all__ = ["Charge", "cancellation_adjustment", "percent_of", "period_charge"]
@@ -31,6 +32,7 @@ def period_charge(package: Package, kind: SubscriberKind, at: datetime, tz: Zone
     on the invoice, except a pack with a mid-month proration registered on or after
     its ``from_day`` (seed 004: monthly packs from the 16th cost 50%).
     """
+    require_aware(at)
     if kind == "prepaid":
         return Charge(package.price, "prepaid_full_price")
     proration = package.postpaid_proration
@@ -57,6 +59,7 @@ def cancellation_adjustment(
     invoice of ``at``'s month; the correction is a negative charge down to the
     reduced amount. Prepaid is never refunded.
     """
+    require_aware(at)
     proration = package.postpaid_proration
     if kind != "postpaid" or proration is None:
         return None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from carrier_rules.calendar import end_of_month, start_of_next_month
+from carrier_rules.calendar import end_of_month, require_aware, start_of_next_month
 from carrier_rules.catalog import ValidityRule
 
 __all__ = ["Period", "period_from"]
@@ -30,8 +30,7 @@ class Period:
 
 def period_from(rule: ValidityRule, start: datetime, tz: ZoneInfo) -> Period:
     """The period that starts at ``start`` under ``rule`` (seed 004, "Hiệu lực gói cước")."""
-    if start.tzinfo is None:
-        raise ValueError("period_from needs an aware datetime")
+    require_aware(start)
     rolling_end = start + timedelta(hours=rule.hours) if rule.hours is not None else None
     if rule.cap == "month_end":
         last_instant = end_of_month(start, tz)
@@ -42,5 +41,6 @@ def period_from(rule: ValidityRule, start: datetime, tz: ZoneInfo) -> Period:
                 renews_at=start_of_next_month(start, tz),
                 capped=True,
             )
-    assert rolling_end is not None  # ValidityRule guarantees hours when there is no cap
+    if rolling_end is None:  # pragma: no cover - ValidityRule forbids no hours and no cap
+        raise ValueError("a validity needs hours, a cap, or both")
     return Period(starts_at=start, expires_at=rolling_end, renews_at=rolling_end, capped=False)

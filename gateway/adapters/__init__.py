@@ -1,0 +1,1 @@
+"""Adapters: thin translations between the outside world and the service layer."""

@@ -1,0 +1,39 @@
+"""Clocks: the system clock (the only reader of the wall clock) and a virtual one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from gateway.errors import ClockError
+
+__all__ = ["SystemClock", "VirtualClock"]
+
+
+class SystemClock:
+    """Follows the wall clock."""
+
+    mode = "real"
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class VirtualClock:
+    """Moves only when told to, and only forward."""
+
+    mode = "virtual"
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ClockError("the virtual clock needs a time zone in its start time")
+        self._now = start.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, to: datetime) -> None:
+        if to < self._now:
+            raise ClockError(
+                f"the clock only moves forward: {to.isoformat()} < {self._now.isoformat()}"
+            )
+        self._now = to.astimezone(UTC)

@@ -1,0 +1,236 @@
+"""HTTP API (FastAPI): subscribers, SMS for harnesses, invoices, charges and the clock."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timedelta, tzinfo
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from carrier_rules import Language, SubscriberKind
+from gateway.domain.model import ChargeRecord, InboundSms, Subscription
+from gateway.domain.msisdn import canonical_msisdn
+from gateway.errors import (
+    ClockError,
+    GatewayError,
+    InvalidMessage,
+    InvalidMsisdn,
+    UnknownShortcode,
+    UnknownSubscriber,
+)
+from gateway.service.gateway import GatewayService, SubscriberView
+
+__all__ = ["create_app"]
+
+_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SubscriberIn(_Body):
+    kind: SubscriberKind | None = None
+    balance: Annotated[int, Field(ge=0)] | None = None
+    language: Language | None = None
+
+
+class TopupIn(_Body):
+    amount: Annotated[int, Field(gt=0)]
+
+
+class SmsIn(_Body):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    sender: str = Field(alias="from")
+    to: str = "888"
+    text: Annotated[str, Field(max_length=1600)]
+    id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+
+
+class AdvanceIn(_Body):
+    seconds: Annotated[float, Field(ge=0)] | None = None
+    to: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> AdvanceIn:
+        if (self.seconds is None) == (self.to is None):
+            raise ValueError('give exactly one of "seconds" or "to"')
+        return self
+
+
+def create_app(
+    service: GatewayService, *, tz: tzinfo, health: dict[str, Any] | None = None
+) -> FastAPI:
+    """The FastAPI application over a running :class:`GatewayService`."""
+    app = FastAPI(
+        title="shortcode-gateway",
+        summary="SMS short-code simulator: subscribers, SMS, invoices and the virtual clock.",
+        version="0.1.0",
+    )
+    extra_health = health if health is not None else {}
+
+    def iso(at: datetime | None) -> str | None:
+        return None if at is None else at.astimezone(tz).isoformat()
+
+    def subscription_json(s: Subscription) -> dict[str, Any]:
+        return {
+            "id": s.id,
+            "package": s.package,
+            "status": s.status,
+            "started_at": iso(s.started_at),
+            "expires_at": iso(s.expires_at),
+            "auto_renew": s.auto_renew,
+            "next_renewal_at": iso(s.next_action_at) if s.status == "active" else None,
+            "next_retry_at": iso(s.next_action_at) if s.status == "renewal_failed" else None,
+            "cancelled_at": iso(s.cancelled_at),
+            "usage_bytes": s.usage_bytes,
+        }
+
+    def subscriber_json(view: SubscriberView) -> dict[str, Any]:
+        s = view.subscriber
+        return {
+            "msisdn": s.msisdn,
+            "kind": s.kind,
+            "balance": s.balance,
+            "language": s.language,
+            "created_at": iso(s.created_at),
+            "subscriptions": [subscription_json(x) for x in view.subscriptions],
+        }
+
+    def charge_json(c: ChargeRecord) -> dict[str, Any]:
+        return {
+            "id": c.id,
+            "package": c.package,
+            "reason": c.reason,
+            "rule": c.rule,
+            "amount": c.amount,
+            "billing": c.billing,
+            "invoice_month": c.invoice_month,
+            "at": iso(c.at),
+            "subscription_id": c.subscription_id,
+            "message_id": c.message_id,
+        }
+
+    @app.exception_handler(GatewayError)
+    async def gateway_error(_: Request, exc: Exception) -> JSONResponse:
+        status = 400
+        if isinstance(exc, UnknownSubscriber | UnknownShortcode):
+            status = 404
+        elif isinstance(exc, ClockError):
+            status = 409
+        elif isinstance(exc, InvalidMsisdn | InvalidMessage):
+            status = 422
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.get("/api/health")
+    async def get_health() -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "clock": {"mode": service.clock.mode, "now": iso(service.clock.now())},
+            **{k: v() if callable(v) else v for k, v in extra_health.items()},
+        }
+
+    @app.put("/api/subscribers/{msisdn}")
+    async def put_subscriber(msisdn: str, body: SubscriberIn, response: Response) -> dict[str, Any]:
+        view, created = await service.provision(
+            canonical_msisdn(msisdn), kind=body.kind, balance=body.balance, language=body.language
+        )
+        response.status_code = 201 if created else 200
+        return subscriber_json(view)
+
+    @app.get("/api/subscribers/{msisdn}")
+    async def get_subscriber(msisdn: str) -> dict[str, Any]:
+        return subscriber_json(await service.subscriber(canonical_msisdn(msisdn)))
+
+    @app.post("/api/subscribers/{msisdn}/topup")
+    async def topup(msisdn: str, body: TopupIn) -> dict[str, Any]:
+        return subscriber_json(await service.topup(canonical_msisdn(msisdn), body.amount))
+
+    @app.get("/api/subscribers/{msisdn}/charges")
+    async def charges(msisdn: str) -> dict[str, Any]:
+        found = await service.charges(canonical_msisdn(msisdn))
+        return {"charges": [charge_json(c) for c in found]}
+
+    @app.get("/api/subscribers/{msisdn}/ledger")
+    async def ledger(msisdn: str) -> dict[str, Any]:
+        found = await service.ledger(canonical_msisdn(msisdn))
+        return {
+            "entries": [
+                {
+                    "delta": e.delta,
+                    "balance_after": e.balance_after,
+                    "reason": e.reason,
+                    "charge_id": e.charge_id,
+                    "at": iso(e.at),
+                }
+                for e in found
+            ]
+        }
+
+    @app.get("/api/subscribers/{msisdn}/invoices/{month}")
+    async def invoice(msisdn: str, month: str) -> dict[str, Any]:
+        if not _MONTH.match(month):
+            return JSONResponse(  # type: ignore[return-value]
+                {"detail": f"invalid month {month!r}: expected YYYY-MM"}, status_code=422
+            )
+        lines = await service.invoice(canonical_msisdn(msisdn), month)
+        return {
+            "month": month,
+            "lines": [
+                {
+                    "charge_id": line.charge_id,
+                    "package": line.package,
+                    "description": line.description,
+                    "amount": line.amount,
+                    "at": iso(line.at),
+                }
+                for line in lines
+            ],
+            "total": sum(line.amount for line in lines),
+        }
+
+    @app.post("/api/sms")
+    async def post_sms(body: SmsIn) -> dict[str, Any]:
+        service.engine.catalog(body.to)  # 404 for an unknown short code
+        sms = InboundSms(
+            id=body.id or uuid.uuid4().hex,
+            msisdn=canonical_msisdn(body.sender),
+            shortcode=body.to,
+            text=body.text,
+            client_id=body.id is not None,
+        )
+        result = await service.handle_sms(sms)
+        return {
+            "id": sms.id,
+            "duplicate": result.duplicate,
+            "replies": [
+                {
+                    "id": r.id,
+                    "text": r.text,
+                    "encoding": r.encoding,
+                    "segments": r.segments,
+                    "at": iso(r.at),
+                }
+                for r in result.replies
+            ],
+        }
+
+    @app.get("/api/clock")
+    async def get_clock() -> dict[str, Any]:
+        return {"now": iso(service.clock.now()), "mode": service.clock.mode}
+
+    @app.post("/api/clock/advance")
+    async def advance(body: AdvanceIn) -> dict[str, Any]:
+        if body.to is not None:
+            target = body.to
+        else:
+            target = service.clock.now() + timedelta(seconds=body.seconds or 0)
+        result = await service.advance(to=target)
+        return {"now": iso(result.now), "mode": service.clock.mode, "processed": result.processed}
+
+    return app

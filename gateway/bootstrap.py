@@ -1,0 +1,179 @@
+"""The one place that reads settings and wires the adapters to the service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import structlog
+import uvicorn
+
+from carrier_rules import Catalog, CatalogError, parse_catalog
+from gateway.adapters.broker import embedded_broker, is_listening
+from gateway.adapters.clock import SystemClock, VirtualClock
+from gateway.adapters.http import create_app
+from gateway.adapters.mqtt import MqttTransport
+from gateway.adapters.sqlite_store import SqliteStore
+from gateway.logging import configure_logging
+from gateway.service.engine import Engine
+from gateway.service.gateway import GatewayService
+from gateway.service.ports import Clock
+from gateway.settings import Settings
+
+__all__ = ["Running", "load_catalogs", "serve"]
+
+log = structlog.get_logger("gateway")
+
+DEFAULT_BROKER = ("127.0.0.1", 1883)
+
+
+def load_catalogs(paths: list[Path]) -> Mapping[str, Catalog]:
+    """Read and validate catalog files; keyed by short code."""
+    catalogs: dict[str, Catalog] = {}
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CatalogError(
+                source=str(path), field="(file)", reason=exc.strerror or str(exc)
+            ) from exc
+        catalog = parse_catalog(text, source=str(path))
+        if catalog.shortcode in catalogs:
+            raise CatalogError(
+                source=str(path),
+                field="shortcode",
+                reason=f"{catalog.shortcode} is already served by another catalog",
+            )
+        catalogs[catalog.shortcode] = catalog
+    return catalogs
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    """What a started gateway listens on (handed to ``on_ready``)."""
+
+    http_host: str
+    http_port: int
+    mqtt_host: str
+    mqtt_port: int
+    service: GatewayService
+
+
+def _bound_port(server: uvicorn.Server, default: int) -> int:
+    for srv in server.servers:
+        for sock in srv.sockets:
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                return int(sock.getsockname()[1])
+    return default
+
+
+async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | None = None) -> None:
+    """Run the gateway until SIGINT/SIGTERM."""
+    configure_logging(settings.log_level, settings.log_format)
+    catalogs = load_catalogs(settings.catalogs)
+    tz = ZoneInfo(settings.display_timezone)
+    async with contextlib.AsyncExitStack() as stack:
+        endpoint = settings.mqtt_endpoint()
+        protocol = settings.mqtt_protocol
+        if endpoint is not None:
+            host, port, user, password = endpoint
+        elif await is_listening(*DEFAULT_BROKER):
+            (host, port), user, password = DEFAULT_BROKER, None, None
+            log.info(
+                "broker_found",
+                host=host,
+                port=port,
+                note="SCGW_MQTT_URL unset: using the broker on 1883",
+            )
+        else:
+            host, user, password = DEFAULT_BROKER[0], None, None
+            port = await stack.enter_async_context(embedded_broker(host, DEFAULT_BROKER[1]))
+            protocol = "3.1.1"
+            log.info(
+                "broker_embedded",
+                host=host,
+                port=port,
+                note="no broker on 1883: started amqtt in-process",
+            )
+
+        store = await stack.enter_async_context(
+            SqliteStore.from_url(settings.database_url, synchronous=settings.sqlite_synchronous)
+        )
+        clock: Clock
+        if settings.clock == "virtual":
+            clock = VirtualClock(settings.virtual_start(SystemClock().now()))
+        else:
+            clock = SystemClock()
+        engine = Engine(
+            catalogs=catalogs,
+            auto_provision=settings.auto_provision,
+            default_balance=settings.default_balance,
+        )
+        transport = MqttTransport(
+            host=host,
+            port=port,
+            client_id=settings.mqtt_client_id,
+            protocol=protocol,
+            tz=tz,
+            username=user,
+            password=password,
+        )
+        service = GatewayService(engine=engine, store=store, clock=clock, publisher=transport)
+        transport.attach(service)
+        await stack.enter_async_context(service)
+        app = create_app(
+            service,
+            tz=tz,
+            health={
+                "mqtt": lambda: {
+                    "host": host,
+                    "port": port,
+                    "connected": transport.protocol_in_use is not None,
+                    "protocol": transport.protocol_in_use,
+                },
+                "shortcodes": sorted(catalogs),
+            },
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=settings.http_host,
+                port=settings.http_port,
+                log_level="warning",
+                lifespan="off",
+                access_log=False,
+            )
+        )
+        mqtt_task = asyncio.create_task(transport.run(), name="scgw-mqtt")
+        stack.callback(mqtt_task.cancel)
+        http_task = asyncio.create_task(server.serve(), name="scgw-http")
+        while not server.started and not http_task.done():  # noqa: ASYNC110 - uvicorn has no event
+            await asyncio.sleep(0.01)
+        if http_task.done():
+            await http_task  # raises the bind error, if any
+            return
+        http_port = _bound_port(server, settings.http_port)
+        log.info(
+            "gateway_started",
+            http=f"http://{settings.http_host}:{http_port}",
+            mqtt=f"mqtt://{host}:{port}",
+            clock=clock.mode,
+            now=clock.now().isoformat(),
+            database=settings.database_url,
+            shortcodes=sorted(catalogs),
+        )
+        if on_ready is not None:
+            on_ready(Running(settings.http_host, http_port, host, port, service))
+        await http_task  # returns on SIGINT/SIGTERM (uvicorn handles the signals)
+        mqtt_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await mqtt_task
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await service.drained()
+        log.info("gateway_stopped")

@@ -1,0 +1,1 @@
+"""Pure domain of the gateway: MSISDNs, the command grammar, SMS encoding, entities."""

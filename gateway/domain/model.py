@@ -1,0 +1,135 @@
+"""Entities and values of the gateway: subscribers, subscriptions, charges, messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from carrier_rules import Language, SubscriberKind
+from gateway.domain.encoding import Encoding
+
+__all__ = [
+    "ChargeReason",
+    "ChargeRecord",
+    "InboundSms",
+    "InvoiceLine",
+    "LedgerEntry",
+    "LedgerReason",
+    "Outgoing",
+    "Subscriber",
+    "Subscription",
+    "SubscriptionStatus",
+]
+
+SubscriptionStatus = Literal["active", "cancelled", "expired", "renewal_failed"]
+ChargeReason = Literal["registration", "renewal", "cancellation"]
+LedgerReason = Literal["provision", "adjustment", "topup", "charge"]
+
+#: statuses that still have something scheduled (a renewal or a retry)
+OPEN_STATUSES: frozenset[SubscriptionStatus] = frozenset({"active", "renewal_failed"})
+
+
+@dataclass(slots=True)
+class Subscriber:
+    msisdn: str
+    kind: SubscriberKind
+    balance: int
+    language: Language | None
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class Subscription:
+    """One registration of a pack, from ``DK`` to cancellation or expiry.
+
+    ``next_action_at`` is when the scheduler next looks at it: the renewal instant
+    of an active pack, the next retry of a failed renewal, ``None`` once it ended.
+    ``charge_month``/``charged_in_month`` remember what this subscription put on
+    the invoice of the month of its latest charge (the 16th-of-month rule needs it).
+    """
+
+    id: str
+    msisdn: str
+    package: str
+    group: str
+    status: SubscriptionStatus
+    started_at: datetime
+    period_start: datetime
+    expires_at: datetime
+    auto_renew: bool
+    next_action_at: datetime | None
+    failed_since: datetime | None = None
+    cancelled_at: datetime | None = None
+    charge_month: str | None = None
+    charged_in_month: int = 0
+    usage_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeRecord:
+    """A recorded charge: on the prepaid balance or on a postpaid invoice.
+
+    ``amount`` is negative for a correction (a postpaid cancellation before the 16th).
+    """
+
+    id: str
+    msisdn: str
+    subscription_id: str
+    package: str
+    reason: ChargeReason
+    rule: str
+    amount: int
+    billing: Literal["balance", "invoice"]
+    invoice_month: str | None
+    at: datetime
+    message_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    charge_id: str
+    msisdn: str
+    month: str
+    package: str
+    description: str
+    amount: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One change of a prepaid main balance; a ``charge`` entry names its charge."""
+
+    msisdn: str
+    delta: int
+    balance_after: int
+    reason: LedgerReason
+    at: datetime
+    charge_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundSms:
+    """A mobile-originated SMS (MO) after validation: canonical MSISDN, known id."""
+
+    id: str
+    msisdn: str
+    shortcode: str
+    text: str
+    #: whether the sender gave the id (only those are de-duplicated)
+    client_id: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A mobile-terminated SMS (MT) to publish on ``sms/mt/<msisdn>``."""
+
+    id: str
+    shortcode: str
+    msisdn: str
+    text: str
+    in_reply_to: str | None
+    encoding: Encoding
+    segments: int
+    at: datetime

@@ -1,0 +1,1 @@
+"""Use cases of the gateway; they talk to storage, clock and transports only through ports."""

@@ -1,0 +1,356 @@
+"""The gateway service: batches inbound SMS into group commits, runs renewals, drains the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import structlog
+
+from carrier_rules import Language, SubscriberKind
+from gateway.adapters.clock import VirtualClock
+from gateway.domain.model import (
+    ChargeRecord,
+    InboundSms,
+    InvoiceLine,
+    LedgerEntry,
+    Outgoing,
+    Subscriber,
+    Subscription,
+)
+from gateway.errors import ClockError, UnknownSubscriber
+from gateway.service.engine import DueResult, Engine, SmsResult
+from gateway.service.ports import Clock, MessagePublisher, Queries, Store, Transaction
+
+__all__ = ["AdvanceResult", "GatewayService", "SubscriberView"]
+
+log = structlog.get_logger("gateway.service")
+T = TypeVar("T")
+
+VIRTUAL_NOW_KEY = "virtual_now"
+
+
+@dataclass(frozen=True, slots=True)
+class AdvanceResult:
+    now: datetime
+    processed: int
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberView:
+    subscriber: Subscriber
+    subscriptions: list[Subscription]
+
+
+@dataclass(slots=True)
+class _Pending:
+    sms: InboundSms
+    future: asyncio.Future[SmsResult]
+
+
+def _mark_published(tx: Transaction, ids: list[str]) -> None:
+    tx.mark_published(ids)
+
+
+class GatewayService:
+    """Owns the background work of the gateway; transports call into it.
+
+    * inbound SMS are queued and processed in batches, one transaction per batch
+      (group commit); a caller's future resolves only after its batch committed;
+    * committed replies are published from the outbox, then marked published;
+    * due renewals run in time order, each at its own instant.
+
+    Use it as an async context manager: the background tasks live in a TaskGroup.
+    """
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        store: Store,
+        clock: Clock,
+        publisher: MessagePublisher,
+        max_batch: int = 256,
+        due_chunk: int = 2000,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._store = store
+        self._publisher = publisher
+        self._max_batch = max_batch
+        self._due_chunk = due_chunk
+        self._inbox: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._outbox: asyncio.Queue[list[Outgoing]] = asyncio.Queue()
+        self._time_lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._in_flight = 0
+        self._tasks: asyncio.TaskGroup | None = None
+        self.started = asyncio.Event()
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        await self._restore_clock()
+        backlog = await self._store.query(lambda q: q.unpublished(1_000_000))
+        if backlog:
+            log.info("outbox_resumed", messages=len(backlog))
+            self._enqueue(backlog)
+        self._tasks = asyncio.TaskGroup()
+        await self._tasks.__aenter__()
+        self._tasks.create_task(self._batch_loop(), name="scgw-batcher")
+        self._tasks.create_task(self._outbox_loop(), name="scgw-outbox")
+        await self.run_due(self.clock.now())  # what fell due while we were down
+        if self.clock.mode == "real":
+            self._tasks.create_task(self._scheduler_loop(), name="scgw-scheduler")
+        self.started.set()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._tasks is not None
+        for task in list(self._tasks._tasks):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._tasks.__aexit__(exc_type, exc, tb)
+
+    async def _restore_clock(self) -> None:
+        if not isinstance(self.clock, VirtualClock):
+            return
+        saved = await self._store.query(lambda q: q.get_meta(VIRTUAL_NOW_KEY))
+        if saved is not None:
+            persisted = datetime.fromisoformat(saved)
+            if persisted > self.clock.now():
+                self.clock.set(persisted)
+                log.info("virtual_clock_restored", now=persisted.isoformat())
+
+    # -- inbound SMS ------------------------------------------------------------------
+
+    def submit(self, sms: InboundSms) -> asyncio.Future[SmsResult]:
+        """Queue an MO; the future resolves with its replies once they are committed."""
+        future: asyncio.Future[SmsResult] = asyncio.get_running_loop().create_future()
+        self._inbox.put_nowait(_Pending(sms, future))
+        return future
+
+    async def handle_sms(self, sms: InboundSms) -> SmsResult:
+        return await self.submit(sms)
+
+    async def _batch_loop(self) -> None:
+        while True:
+            batch = [await self._inbox.get()]
+            while len(batch) < self._max_batch and not self._inbox.empty():
+                batch.append(self._inbox.get_nowait())
+            async with self._time_lock:
+                results = await self._process(batch)
+            outgoing: list[Outgoing] = []
+            for item, result in zip(batch, results, strict=True):
+                if isinstance(result, BaseException):
+                    item.future.set_exception(result)
+                    continue
+                if result.duplicate:
+                    log.info("mo_duplicate", message_id=item.sms.id, msisdn=item.sms.msisdn)
+                else:
+                    outgoing.extend(result.replies)
+                item.future.set_result(result)
+            self._enqueue(outgoing)
+            self._wake.set()
+
+    async def _process(self, batch: list[_Pending]) -> list[SmsResult | BaseException]:
+        now = self.clock.now()
+
+        def run_all(tx: Transaction) -> list[SmsResult | BaseException]:
+            return [self.engine.handle_sms(tx, item.sms, now) for item in batch]
+
+        try:
+            return await self._store.transaction(run_all)
+        except Exception:
+            if len(batch) > 1:
+                log.warning("batch_failed_retrying_one_by_one", size=len(batch))
+        results: list[SmsResult | BaseException] = []
+        for item in batch:
+            try:
+                results.append(
+                    await self._store.transaction(
+                        partial(self.engine.handle_sms, sms=item.sms, now=now)
+                    )
+                )
+            except Exception as exc:
+                log.exception("mo_failed", message_id=item.sms.id, msisdn=item.sms.msisdn)
+                results.append(await self._apologise(item.sms, now, exc))
+        return results
+
+    async def _apologise(
+        self, sms: InboundSms, now: datetime, exc: Exception
+    ) -> SmsResult | BaseException:
+        """A message that failed still gets a reply (and changes nothing else)."""
+        try:
+            return await self._store.transaction(
+                partial(self.engine.system_error, sms=sms, now=now)
+            )
+        except Exception:
+            log.exception("apology_failed", message_id=sms.id, msisdn=sms.msisdn)
+            return exc
+
+    # -- outbox -----------------------------------------------------------------------
+
+    def _enqueue(self, messages: list[Outgoing]) -> None:
+        if messages:
+            self._in_flight += len(messages)
+            self._idle.clear()
+            self._outbox.put_nowait(messages)
+
+    async def _outbox_loop(self) -> None:
+        while True:
+            batch = await self._outbox.get()
+            while not self._outbox.empty() and len(batch) < 5000:
+                batch.extend(self._outbox.get_nowait())
+            await self._publish_until_done(batch)
+            ids = [m.id for m in batch]
+            await self._store.transaction(partial(_mark_published, ids=ids))
+            self._in_flight -= len(batch)
+            if self._in_flight == 0:
+                self._idle.set()
+
+    async def _publish_until_done(self, batch: Sequence[Outgoing]) -> None:
+        delay = 0.1
+        while True:
+            try:
+                await self._publisher.publish(batch)
+                return
+            except Exception as exc:
+                log.warning(
+                    "publish_failed_retrying", error=str(exc), messages=len(batch), delay=delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def drained(self) -> None:
+        """Wait until every committed reply so far has been published."""
+        await self._idle.wait()
+
+    async def publish_error(self, event: dict[str, Any]) -> None:
+        try:
+            await self._publisher.publish_error(event)
+        except Exception as exc:
+            log.warning("error_event_not_published", error=str(exc))
+
+    # -- renewals and time ------------------------------------------------------------
+
+    async def run_due(self, until: datetime) -> int:
+        """Run every renewal and expiry due up to ``until``; returns how many ran."""
+        total = 0
+        while True:
+            result: DueResult = await self._store.transaction(
+                lambda tx: self.engine.run_due(tx, until, self._due_chunk)
+            )
+            if result.processed == 0:
+                return total
+            total += result.processed
+            self._enqueue(result.outgoing)
+            if isinstance(self.clock, VirtualClock) and result.last_due is not None:
+                self.clock.set(max(self.clock.now(), result.last_due))
+
+    async def advance(self, *, to: datetime) -> AdvanceResult:
+        """Move the virtual clock forward to ``to``, running everything due on the way."""
+        if not isinstance(self.clock, VirtualClock):
+            raise ClockError("the clock is real: it follows the wall clock and cannot be moved")
+        async with self._time_lock:
+            now = self.clock.now()
+            if to < now:
+                raise ClockError(
+                    f"the clock only moves forward: {to.isoformat()} is before {now.isoformat()}"
+                )
+            processed = await self.run_due(to)
+            self.clock.set(to)
+            stamp = to.isoformat()
+            await self._store.transaction(lambda tx: tx.set_meta(VIRTUAL_NOW_KEY, stamp))
+        log.info("clock_advanced", now=stamp, processed=processed)
+        return AdvanceResult(now=to, processed=processed)
+
+    async def _scheduler_loop(self) -> None:
+        while True:
+            self._wake.clear()
+            due = await self._store.query(lambda q: q.next_due())
+            now = self.clock.now()
+            if due is not None and due <= now:
+                async with self._time_lock:
+                    await self.run_due(now)
+                continue
+            timeout = 30.0 if due is None else min(30.0, (due - now).total_seconds())
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
+
+    # -- subscribers ------------------------------------------------------------------
+
+    async def provision(
+        self,
+        msisdn: str,
+        *,
+        kind: SubscriberKind | None,
+        balance: int | None,
+        language: Language | None,
+    ) -> tuple[SubscriberView, bool]:
+        now = self.clock.now()
+
+        def work(tx: Transaction) -> bool:
+            _, created = self.engine.provision(
+                tx, msisdn, kind=kind, balance=balance, language=language, now=now
+            )
+            return created
+
+        created = await self._store.transaction(work)
+        return await self.subscriber(msisdn), created
+
+    async def topup(self, msisdn: str, amount: int) -> SubscriberView:
+        async with self._time_lock:
+            now = self.clock.now()
+
+            def work(tx: Transaction) -> list[Outgoing]:
+                subscriber = tx.get_subscriber(msisdn)
+                if subscriber is None:
+                    raise UnknownSubscriber(msisdn)
+                return self.engine.topup(tx, subscriber, amount, now)
+
+            self._enqueue(await self._store.transaction(work))
+        return await self.subscriber(msisdn)
+
+    async def subscriber(self, msisdn: str) -> SubscriberView:
+        def work(q: Queries) -> SubscriberView:
+            subscriber = q.get_subscriber(msisdn)
+            if subscriber is None:
+                raise UnknownSubscriber(msisdn)
+            return SubscriberView(subscriber, q.subscriptions(msisdn))
+
+        return await self._store.query(work)
+
+    async def charges(self, msisdn: str) -> list[ChargeRecord]:
+        return await self._checked(msisdn, lambda q: q.charges(msisdn))
+
+    async def ledger(self, msisdn: str) -> list[LedgerEntry]:
+        return await self._checked(msisdn, lambda q: q.ledger(msisdn))
+
+    async def invoice(self, msisdn: str, month: str) -> list[InvoiceLine]:
+        return await self._checked(msisdn, lambda q: q.invoice_lines(msisdn, month))
+
+    async def stats(self) -> dict[str, Any]:
+        return await self._store.query(lambda q: q.stats())
+
+    async def _checked(self, msisdn: str, fn: Callable[[Queries], T]) -> T:
+        def work(q: Queries) -> T:
+            if q.get_subscriber(msisdn) is None:
+                raise UnknownSubscriber(msisdn)
+            return fn(q)
+
+        return await self._store.query(work)

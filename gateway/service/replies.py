@@ -1,0 +1,68 @@
+"""Reply texts: a catalog's templates filled in and formatted for the subscriber's language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from carrier_rules import Catalog, Language
+
+__all__ = ["Replies"]
+
+_CURRENCY: dict[Language, tuple[str, str]] = {
+    # (thousands separator, format)
+    "vi": (".", "{n}d"),
+    "vi-diacritics": (".", "{n}đ"),
+    "en": (",", "{n} VND"),
+}
+
+
+class Replies:
+    """Renders the templates of one catalog."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    def language(self, preferred: Language | None) -> Language:
+        return preferred or self._catalog.default_language
+
+    def money(self, lang: Language, amount: int) -> str:
+        separator, pattern = _CURRENCY[lang]
+        sign = "-" if amount < 0 else ""
+        digits = f"{abs(amount):,}".replace(",", separator)
+        return sign + pattern.format(n=digits)
+
+    def when(self, at: datetime) -> str:
+        """``HH:MM dd/mm/yyyy`` in the catalog's time zone."""
+        return at.astimezone(self._catalog.zone).strftime("%H:%M %d/%m/%Y")
+
+    @staticmethod
+    def month(key: str) -> str:
+        """``2026-11`` -> ``11/2026``."""
+        year, month = key.split("-")
+        return f"{month}/{year}"
+
+    @staticmethod
+    def data(n_bytes: int) -> str:
+        if n_bytes < 1_000_000:
+            return f"{n_bytes // 1000} KB" if n_bytes else "0 MB"
+        return f"{n_bytes / 1_000_000:.1f} MB"
+
+    def render(self, lang: Language, key: str, **fields: Any) -> str:
+        fields.setdefault("shortcode", self._catalog.shortcode)
+        return self._catalog.templates[lang][key].format(**fields)
+
+    def commands(self, lang: Language) -> str:
+        return "; ".join(
+            self.render(
+                lang,
+                "help_line",
+                package=p.code,
+                price=self.money(lang, p.price),
+                period=p.period[lang],
+            )
+            for p in self._catalog.packages
+        )
+
+    def help(self, lang: Language) -> str:
+        return self.render(lang, "help", commands=self.commands(lang))
