@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -143,11 +144,9 @@ async def mqtt_client(
         yield client
 
 
-async def next_json(client: aiomqtt.Client, timeout: float = 10) -> tuple[str, dict[str, Any]]:
+async def next_json(client: aiomqtt.Client, wait: float = 10) -> tuple[str, dict[str, Any]]:
     """The next message on the client's subscriptions, decoded as JSON."""
-    import asyncio
-
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(wait):
         message = await anext(aiter(client.messages))
     assert isinstance(message.payload, bytes)
     return message.topic.value, json.loads(message.payload)

@@ -47,11 +47,12 @@ async def test_raw_text_topic_is_a_command(
     """sms/mo/888/<msisdn> with the raw UTF-8 text as payload works like the JSON form, diacritics folded."""
     gateway_factory().start()
     async with mqtt_client(mosquitto.port, "sms/mt/84987654321") as client:
-        await client.publish("sms/mo/888/84987654321", "dk zl1".encode(), qos=1)
+        await client.publish("sms/mo/888/84987654321", b"dk zl1", qos=1)
         _, registered = await next_json(client)
         await client.publish("sms/mo/888/0987654321", "HỦY   zl1".encode(), qos=1)
         _, cancelled = await next_json(client)
-    assert "ZL1" in registered["text"] and "1.000d" in registered["text"]
+    assert "ZL1" in registered["text"]
+    assert "1.000d" in registered["text"]
     assert "huy thanh cong goi ZL1" in cancelled["text"]
 
 
@@ -100,7 +101,7 @@ async def test_bad_messages_get_error_events_and_the_gateway_keeps_serving(
             assert topic == "sms/errors"
             reasons.append(event["reason"])
         await client.publish("sms/mo/888/0912345678", b"KTTK_ZL", qos=1)
-        topic, reply = await next_json(client)
+        topic, _reply = await next_json(client)
     assert topic == f"sms/mt/{MSISDN}"
     assert "not JSON" in reasons[0]
     assert '"from"' in reasons[1]
@@ -123,7 +124,8 @@ def test_http_api_contract(gateway_factory: Callable[..., GatewayProcess]) -> No
         assert sms.status_code == 200
         reply = sms.json()["replies"][0]
         # postpaid ZL30 registered on 10/03 (before the 16th): 100%, until the end of March
-        assert "15.000d" in reply["text"] and "23:59 31/03/2026" in reply["text"]
+        assert "15.000d" in reply["text"]
+        assert "23:59 31/03/2026" in reply["text"]
         assert reply["encoding"] == "GSM7"
         invoice = http.get("/api/subscribers/0911000001/invoices/2026-03").json()
         assert invoice["month"] == "2026-03"
