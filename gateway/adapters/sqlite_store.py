@@ -148,8 +148,14 @@ class _Session:
 
     def put_subscription(self, s: Subscription) -> None:
         self._conn.execute(
-            f"INSERT OR REPLACE INTO subscriptions ({_SUBSCRIPTION_COLUMNS})"  # noqa: S608
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO subscriptions ({_SUBSCRIPTION_COLUMNS})"  # noqa: S608
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET status = excluded.status,"
+            " period_start = excluded.period_start, expires_at = excluded.expires_at,"
+            " auto_renew = excluded.auto_renew, next_action_at = excluded.next_action_at,"
+            " failed_since = excluded.failed_since, cancelled_at = excluded.cancelled_at,"
+            " charge_month = excluded.charge_month, charged_in_month = excluded.charged_in_month,"
+            " usage_bytes = excluded.usage_bytes",
             (
                 s.id,
                 s.msisdn,
@@ -254,9 +260,10 @@ class _Session:
         return [LedgerEntry(r[0], r[1], r[2], r[3], from_micros(r[4]), r[5]) for r in rows]
 
     # messages
-    def add_outgoing(self, m: Outgoing) -> None:
+    def add_outgoing(self, m: Outgoing, *, answer: bool = True) -> None:
         self._conn.execute(
-            f"INSERT INTO outbox ({_OUTBOX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            f"INSERT INTO outbox ({_OUTBOX_COLUMNS}, answer)"  # noqa: S608
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 m.id,
                 m.shortcode,
@@ -266,6 +273,7 @@ class _Session:
                 m.encoding,
                 m.segments,
                 micros(m.at),
+                int(answer),
             ),
         )
 
@@ -277,7 +285,7 @@ class _Session:
             return None
         rows = self._conn.execute(
             f"SELECT {_OUTBOX_COLUMNS} FROM outbox"  # noqa: S608
-            " WHERE msisdn = ? AND in_reply_to = ? ORDER BY seq",
+            " WHERE msisdn = ? AND in_reply_to = ? AND answer = 1 ORDER BY seq",
             (msisdn, inbound_id),
         ).fetchall()
         return [_outgoing(r) for r in rows]

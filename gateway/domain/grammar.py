@@ -34,10 +34,11 @@ def parse_command(text: str, catalog: Catalog) -> Command:
     folded = fold(text)
     if folded in catalog.keywords.status:
         return Command("status", catalog.keywords.status[folded])
-    keyword, _, rest = folded.partition(" ")
-    if rest and " " not in rest and catalog.package(rest) is not None:
-        if keyword in catalog.keywords.subscribe:
-            return Command("subscribe", rest)
-        if keyword in catalog.keywords.cancel:
-            return Command("cancel", rest)
+    keyword, _, code = folded.rpartition(" ")
+    if catalog.package(code) is None:
+        return Command("help")
+    if keyword in catalog.keywords.subscribe:
+        return Command("subscribe", code)
+    if keyword in catalog.keywords.cancel:
+        return Command("cancel", code)
     return Command("help")

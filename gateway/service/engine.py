@@ -193,7 +193,11 @@ class Engine:
         lang = replies.language(subscriber.language if subscriber else None)
         text = replies.render(lang, "system_error")
         return SmsResult(
-            [self._emit(tx, self.catalog(sms.shortcode), sms.msisdn, text, sms.id, now)]
+            [
+                self._emit(
+                    tx, self.catalog(sms.shortcode), sms.msisdn, text, sms.id, now, answer=False
+                )
+            ]
         )
 
     def _subscribe(
@@ -525,6 +529,8 @@ class Engine:
         text: str,
         in_reply_to: str | None,
         at: datetime,
+        *,
+        answer: bool = True,
     ) -> Outgoing:
         shape = layout(text)
         message = Outgoing(
@@ -537,5 +543,5 @@ class Engine:
             segments=shape.segments,
             at=at,
         )
-        tx.add_outgoing(message)
+        tx.add_outgoing(message, answer=answer)
         return message

@@ -44,6 +44,7 @@ CREATE TABLE charges (
     message_id      TEXT
 );
 CREATE INDEX charges_by_msisdn ON charges (msisdn, at);
+CREATE INDEX charges_by_subscription ON charges (subscription_id);
 
 CREATE TABLE invoice_lines (
     charge_id   TEXT PRIMARY KEY REFERENCES charges (id),
@@ -86,6 +87,8 @@ CREATE TABLE outbox (
     encoding    TEXT NOT NULL,
     segments    INTEGER NOT NULL,
     at          INTEGER NOT NULL,
+    -- 0 for a reply that does not settle its MO (an apology after a failure: a resend is new)
+    answer      INTEGER NOT NULL DEFAULT 1,
     published   INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX outbox_pending ON outbox (seq) WHERE published = 0;

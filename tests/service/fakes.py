@@ -1,0 +1,327 @@
+"""In-memory fakes of the service ports: a transactional ``FakeStore`` and a ``FakePublisher``.
+
+``FakeStore`` behaves like the SQLite store where the service can tell: work runs
+one transaction at a time; work that raises leaves the state exactly as it was
+(a private working copy is taken on begin and swapped in on commit); stored
+entities are copies, so mutating what a read returned changes nothing until it is
+put back; and the schema's constraints are enforced (a negative balance, a
+duplicate inbound id, a charge for an unknown subscription all fail the
+transaction like ``CHECK``/``UNIQUE``/``FOREIGN KEY`` would).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from gateway.domain.model import (
+    ChargeRecord,
+    InboundSms,
+    InvoiceLine,
+    LedgerEntry,
+    Outgoing,
+    Subscriber,
+    Subscription,
+)
+from gateway.errors import StorageError
+
+if TYPE_CHECKING:
+    from gateway.service.ports import MessagePublisher, Queries, Store, Transaction
+
+__all__ = ["FakeIntegrityError", "FakePublisher", "FakeStore", "FakeStoreFault"]
+
+T = TypeVar("T")
+
+
+class FakeIntegrityError(StorageError):
+    """A write the real schema would reject (CHECK, UNIQUE or FOREIGN KEY)."""
+
+
+class FakeStoreFault(StorageError):
+    """A failure injected by a test (the disk is full, the connection dropped...)."""
+
+
+@dataclass(slots=True)
+class _State:
+    """Everything the store holds. Containers are copied per transaction; the
+    entities in them are never mutated in place (writes replace them with a fresh
+    copy), so a shallow copy of each container is an independent snapshot."""
+
+    subscribers: dict[str, Subscriber] = field(default_factory=dict)
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    charges: dict[str, ChargeRecord] = field(default_factory=dict)
+    invoice_lines: dict[str, InvoiceLine] = field(default_factory=dict)
+    ledger: list[LedgerEntry] = field(default_factory=list)
+    inbound: dict[tuple[str, str], tuple[InboundSms, datetime]] = field(default_factory=dict)
+    outbox: dict[str, Outgoing] = field(default_factory=dict)
+    published: set[str] = field(default_factory=set)
+    not_answers: set[str] = field(default_factory=set)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def copy(self) -> _State:
+        return _State(
+            subscribers=dict(self.subscribers),
+            subscriptions=dict(self.subscriptions),
+            charges=dict(self.charges),
+            invoice_lines=dict(self.invoice_lines),
+            ledger=list(self.ledger),
+            inbound=dict(self.inbound),
+            outbox=dict(self.outbox),
+            published=set(self.published),
+            not_answers=set(self.not_answers),
+            meta=dict(self.meta),
+        )
+
+
+class FakeSession:
+    """Implements both ``Transaction`` and ``Queries`` on one ``_State``."""
+
+    def __init__(self, state: _State, *, fail_inbound_ids: Collection[str] = ()) -> None:
+        self._state = state
+        self._fail_inbound_ids = fail_inbound_ids
+
+    # -- subscribers -------------------------------------------------------------------
+
+    def get_subscriber(self, msisdn: str) -> Subscriber | None:
+        stored = self._state.subscribers.get(msisdn)
+        return None if stored is None else dataclasses.replace(stored)
+
+    def put_subscriber(self, subscriber: Subscriber) -> None:
+        if subscriber.balance < 0:
+            raise FakeIntegrityError(
+                f"CHECK (balance >= 0) failed for {subscriber.msisdn}: {subscriber.balance}"
+            )
+        previous = self._state.subscribers.get(subscriber.msisdn)
+        stored = dataclasses.replace(subscriber)
+        if previous is not None:  # ON CONFLICT DO UPDATE keeps the original created_at
+            stored.created_at = previous.created_at
+        self._state.subscribers[subscriber.msisdn] = stored
+
+    # -- subscriptions -----------------------------------------------------------------
+
+    def open_subscriptions(self, msisdn: str) -> list[Subscription]:
+        return [s for s in self.subscriptions(msisdn) if s.status in ("active", "renewal_failed")]
+
+    def subscriptions(self, msisdn: str) -> list[Subscription]:
+        mine = [s for s in self._state.subscriptions.values() if s.msisdn == msisdn]
+        return [dataclasses.replace(s) for s in sorted(mine, key=lambda s: s.started_at)]
+
+    def put_subscription(self, subscription: Subscription) -> None:
+        if subscription.msisdn not in self._state.subscribers:
+            raise FakeIntegrityError(f"FOREIGN KEY: no subscriber {subscription.msisdn}")
+        self._state.subscriptions[subscription.id] = dataclasses.replace(subscription)
+
+    def due_subscriptions(self, until: datetime, limit: int) -> list[Subscription]:
+        due = [
+            s
+            for s in self._state.subscriptions.values()
+            if s.next_action_at is not None and s.next_action_at <= until
+        ]
+        due.sort(key=lambda s: (s.next_action_at, s.id))
+        return [dataclasses.replace(s) for s in due[:limit]]
+
+    def next_due(self) -> datetime | None:
+        pending = [
+            s.next_action_at
+            for s in self._state.subscriptions.values()
+            if s.next_action_at is not None
+        ]
+        return min(pending, default=None)
+
+    # -- money -------------------------------------------------------------------------
+
+    def add_charge(self, charge: ChargeRecord) -> None:
+        if charge.id in self._state.charges:
+            raise FakeIntegrityError(f"UNIQUE: charge {charge.id} already recorded")
+        if charge.msisdn not in self._state.subscribers:
+            raise FakeIntegrityError(f"FOREIGN KEY: no subscriber {charge.msisdn}")
+        self._state.charges[charge.id] = charge
+
+    def charges(self, msisdn: str) -> list[ChargeRecord]:
+        mine = [c for c in self._state.charges.values() if c.msisdn == msisdn]
+        return sorted(mine, key=lambda c: c.at)
+
+    def add_invoice_line(self, line: InvoiceLine) -> None:
+        if line.charge_id in self._state.invoice_lines:
+            raise FakeIntegrityError(f"UNIQUE: invoice line for charge {line.charge_id}")
+        if line.charge_id not in self._state.charges:
+            raise FakeIntegrityError(f"FOREIGN KEY: no charge {line.charge_id}")
+        self._state.invoice_lines[line.charge_id] = line
+
+    def invoice_lines(self, msisdn: str, month: str) -> list[InvoiceLine]:
+        mine = [
+            line
+            for line in self._state.invoice_lines.values()
+            if line.msisdn == msisdn and line.month == month
+        ]
+        return sorted(mine, key=lambda line: (line.at, line.charge_id))
+
+    def add_ledger_entry(self, entry: LedgerEntry) -> None:
+        if entry.msisdn not in self._state.subscribers:
+            raise FakeIntegrityError(f"FOREIGN KEY: no subscriber {entry.msisdn}")
+        if entry.charge_id is not None:
+            if entry.charge_id not in self._state.charges:
+                raise FakeIntegrityError(f"FOREIGN KEY: no charge {entry.charge_id}")
+            if any(e.charge_id == entry.charge_id for e in self._state.ledger):
+                raise FakeIntegrityError(f"UNIQUE: ledger entry for charge {entry.charge_id}")
+        self._state.ledger.append(entry)
+
+    def ledger(self, msisdn: str) -> list[LedgerEntry]:
+        return [e for e in self._state.ledger if e.msisdn == msisdn]
+
+    # -- messages ----------------------------------------------------------------------
+
+    def add_outgoing(self, message: Outgoing, *, answer: bool = True) -> None:
+        if message.id in self._state.outbox:
+            raise FakeIntegrityError(f"UNIQUE: outgoing {message.id}")
+        self._state.outbox[message.id] = message
+        if not answer:
+            self._state.not_answers.add(message.id)
+
+    def replies_to(self, msisdn: str, inbound_id: str) -> list[Outgoing] | None:
+        if (msisdn, inbound_id) not in self._state.inbound:
+            return None
+        return [
+            m
+            for m in self._state.outbox.values()
+            if m.msisdn == msisdn
+            and m.in_reply_to == inbound_id
+            and m.id not in self._state.not_answers
+        ]
+
+    def record_inbound(self, message: InboundSms, received_at: datetime) -> None:
+        if message.id in self._fail_inbound_ids:
+            raise FakeStoreFault(f"injected failure recording inbound {message.id}")
+        key = (message.msisdn, message.id)
+        if key in self._state.inbound:
+            raise FakeIntegrityError(f"PRIMARY KEY: inbound {key} already recorded")
+        self._state.inbound[key] = (message, received_at)
+
+    def unpublished(self, limit: int) -> list[Outgoing]:
+        pending = [m for i, m in self._state.outbox.items() if i not in self._state.published]
+        return pending[:limit]
+
+    def mark_published(self, ids: Sequence[str]) -> None:
+        self._state.published.update(i for i in ids if i in self._state.outbox)
+
+    # -- meta --------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        return self._state.meta.get(key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._state.meta[key] = value
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "subscribers": len(self._state.subscribers),
+            "open_subscriptions": sum(
+                1 for s in self._state.subscriptions.values() if s.next_action_at is not None
+            ),
+            "unpublished": len(self._state.outbox) - len(self._state.published),
+        }
+
+
+def _check_deferred(state: _State) -> None:
+    """Constraints SQLite checks at COMMIT (``DEFERRABLE INITIALLY DEFERRED``)."""
+    for charge in state.charges.values():
+        if charge.subscription_id not in state.subscriptions:
+            raise FakeIntegrityError(
+                f"FOREIGN KEY: charge {charge.id} names no subscription {charge.subscription_id}"
+            )
+
+
+class FakeStore:
+    """The ``Store`` port in memory, with real transaction semantics.
+
+    ``fail_inbound_ids``: ids of inbound messages whose recording raises
+    ``FakeStoreFault`` (a test can clear it to let the store recover).
+    """
+
+    def __init__(self, *, fail_inbound_ids: Collection[str] = ()) -> None:
+        self._state = _State()
+        self._lock = asyncio.Lock()
+        self._closed = False
+        self.fail_inbound_ids: set[str] = set(fail_inbound_ids)
+        self.commits = 0
+        self.rollbacks = 0
+
+    async def transaction(self, work: Callable[[Transaction], T]) -> T:
+        async with self._lock:
+            await asyncio.sleep(0)  # a real store hands the work to another thread
+            self._ensure_open()
+            working = self._state.copy()
+            try:
+                result = work(FakeSession(working, fail_inbound_ids=self.fail_inbound_ids))
+                _check_deferred(working)
+            except BaseException:
+                self.rollbacks += 1
+                raise
+            self._state = working
+            self.commits += 1
+            return result
+
+    async def query(self, work: Callable[[Queries], T]) -> T:
+        async with self._lock:
+            await asyncio.sleep(0)
+            self._ensure_open()
+            return work(self.view())
+
+    async def close(self) -> None:
+        self._closed = True
+
+    def view(self) -> FakeSession:
+        """Synchronous read access to the committed state, for assertions.
+
+        It reads a snapshot: writing through it changes nothing in the store.
+        """
+        return FakeSession(self._state.copy())
+
+    def snapshot(self) -> object:
+        """An independent copy of the whole committed state; equal iff nothing changed."""
+        return self._state.copy()
+
+    def outbox(self) -> list[Outgoing]:
+        """Every committed outgoing message, in the order it was written."""
+        return list(self._state.outbox.values())
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise StorageError("the store is not open")
+
+
+class FakePublisher:
+    """The ``MessagePublisher`` port: records what it is asked to publish.
+
+    ``failures`` publish attempts raise ``ConnectionError`` before it accepts any.
+    """
+
+    def __init__(self, *, failures: int = 0) -> None:
+        self.failures = failures
+        self.attempts = 0
+        self.messages: list[Outgoing] = []
+        self.errors: list[dict[str, Any]] = []
+
+    async def publish(self, messages: Sequence[Outgoing]) -> None:
+        self.attempts += 1
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("fake broker unavailable")
+        self.messages.extend(messages)
+
+    async def publish_error(self, event: dict[str, Any]) -> None:
+        self.errors.append(dict(event))
+
+    def texts_to(self, msisdn: str) -> list[str]:
+        return [m.text for m in self.messages if m.msisdn == msisdn]
+
+
+if TYPE_CHECKING:  # mypy --strict proves the fakes implement the ports
+    _store: Store = FakeStore()
+    _transaction: Transaction = FakeSession(_State())
+    _queries: Queries = FakeSession(_State())
+    _publisher: MessagePublisher = FakePublisher()
