@@ -158,10 +158,14 @@ class GatewayService:
                 if isinstance(result, BaseException):
                     item.future.set_exception(result)
                     continue
-                if result.duplicate:
-                    log.info("mo_duplicate", message_id=item.sms.id, msisdn=item.sms.msisdn)
-                else:
-                    outgoing.extend(result.replies)
+                with structlog.contextvars.bound_contextvars(
+                    message_id=item.sms.id, msisdn=item.sms.msisdn
+                ):
+                    if result.duplicate:
+                        log.info("mo_duplicate", replies=len(result.replies))
+                    else:
+                        log.debug("mo_processed", replies=len(result.replies))
+                        outgoing.extend(result.replies)
                 item.future.set_result(result)
             self._enqueue(outgoing)
             self._wake.set()
