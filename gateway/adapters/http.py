@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta, tzinfo
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -173,11 +173,10 @@ def create_app(
         }
 
     @app.get("/api/subscribers/{msisdn}/invoices/{month}")
-    async def invoice(msisdn: str, month: str) -> dict[str, Any]:
-        if not _MONTH.match(month):
-            return JSONResponse(  # type: ignore[return-value]
-                {"detail": f"invalid month {month!r}: expected YYYY-MM"}, status_code=422
-            )
+    async def invoice(
+        msisdn: str,
+        month: Annotated[str, Path(pattern=_MONTH.pattern, description="YYYY-MM")],
+    ) -> dict[str, Any]:
         lines = await service.invoice(canonical_msisdn(msisdn), month)
         return {
             "month": month,

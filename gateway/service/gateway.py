@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -92,8 +92,7 @@ class GatewayService:
         self._idle = asyncio.Event()
         self._idle.set()
         self._in_flight = 0
-        self._tasks: asyncio.TaskGroup | None = None
-        self.started = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -103,15 +102,22 @@ class GatewayService:
         if backlog:
             log.info("outbox_resumed", messages=len(backlog))
             self._enqueue(backlog)
-        self._tasks = asyncio.TaskGroup()
-        await self._tasks.__aenter__()
-        self._tasks.create_task(self._batch_loop(), name="scgw-batcher")
-        self._tasks.create_task(self._outbox_loop(), name="scgw-outbox")
+        self._spawn(self._batch_loop(), "scgw-batcher")
+        self._spawn(self._outbox_loop(), "scgw-outbox")
         await self.run_due(self.clock.now())  # what fell due while we were down
         if self.clock.mode == "real":
-            self._tasks.create_task(self._scheduler_loop(), name="scgw-scheduler")
-        self.started.set()
+            self._spawn(self._scheduler_loop(), "scgw-scheduler")
         return self
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        task.add_done_callback(self._task_done)
+        self._tasks.append(task)
+
+    @staticmethod
+    def _task_done(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.critical("background_task_failed", task=task.get_name(), exc_info=task.exception())
 
     async def __aexit__(
         self,
@@ -119,11 +125,10 @@ class GatewayService:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._tasks is not None
-        for task in list(self._tasks._tasks):
+        for task in self._tasks:
             task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._tasks.__aexit__(exc_type, exc, tb)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
 
     async def _restore_clock(self) -> None:
         if not isinstance(self.clock, VirtualClock):
