@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from gateway.adapters.clock import SystemClock, VirtualClock
 from gateway.adapters.http import create_app
 from gateway.adapters.mqtt import MqttTransport
 from gateway.adapters.sqlite_store import SqliteStore
+from gateway.errors import GatewayError
 from gateway.logging import configure_logging
 from gateway.service.engine import Engine
 from gateway.service.gateway import GatewayService
@@ -51,6 +53,14 @@ def load_catalogs(paths: list[Path]) -> Mapping[str, Catalog]:
             )
         catalogs[catalog.shortcode] = catalog
     return catalogs
+
+
+class _HttpServer(uvicorn.Server):
+    """uvicorn without its own signal handling: ``serve`` shuts everything down in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +149,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                 "shortcodes": sorted(catalogs),
             },
         )
-        server = uvicorn.Server(
+        server = _HttpServer(
             uvicorn.Config(
                 app,
                 host=settings.http_host,
@@ -149,13 +159,27 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                 access_log=False,
             )
         )
+
+        def request_exit() -> None:
+            server.should_exit = True
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, request_exit)
+            stack.callback(loop.remove_signal_handler, sig)
         mqtt_task = asyncio.create_task(transport.run(), name="scgw-mqtt")
         stack.callback(mqtt_task.cancel)
         http_task = asyncio.create_task(server.serve(), name="scgw-http")
         while not server.started and not http_task.done():  # noqa: ASYNC110 - uvicorn has no event
             await asyncio.sleep(0.01)
         if http_task.done():
-            await http_task  # raises the bind error, if any
+            try:
+                await http_task
+            except SystemExit as exc:  # uvicorn exits when it cannot bind
+                raise GatewayError(
+                    f"cannot serve HTTP on {settings.http_host}:{settings.http_port}"
+                    " (is the port in use? see the log above)"
+                ) from exc
             return
         http_port = _bound_port(server, settings.http_port)
         log.info(
@@ -169,7 +193,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         )
         if on_ready is not None:
             on_ready(Running(settings.http_host, http_port, host, port, service))
-        await http_task  # returns on SIGINT/SIGTERM (uvicorn handles the signals)
+        await http_task  # returns on SIGINT/SIGTERM
         mqtt_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await mqtt_task

@@ -130,6 +130,10 @@ class GatewayService:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
+    def _event_time(self) -> datetime:
+        """The instant an event is stamped with: whole seconds, as an SMSC records it."""
+        return self.clock.now().replace(microsecond=0)
+
     async def _restore_clock(self) -> None:
         if not isinstance(self.clock, VirtualClock):
             return
@@ -176,7 +180,7 @@ class GatewayService:
             self._wake.set()
 
     async def _process(self, batch: list[_Pending]) -> list[SmsResult | BaseException]:
-        now = self.clock.now()
+        now = self._event_time()
 
         def run_all(tx: Transaction) -> list[SmsResult | BaseException]:
             return [self.engine.handle_sms(tx, item.sms, now) for item in batch]
@@ -311,7 +315,7 @@ class GatewayService:
         balance: int | None,
         language: Language | None,
     ) -> tuple[SubscriberView, bool]:
-        now = self.clock.now()
+        now = self._event_time()
 
         def work(tx: Transaction) -> bool:
             _, created = self.engine.provision(
@@ -324,7 +328,7 @@ class GatewayService:
 
     async def topup(self, msisdn: str, amount: int) -> SubscriberView:
         async with self._time_lock:
-            now = self.clock.now()
+            now = self._event_time()
 
             def work(tx: Transaction) -> list[Outgoing]:
                 subscriber = tx.get_subscriber(msisdn)
