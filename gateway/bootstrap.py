@@ -74,12 +74,18 @@ class Running:
     service: GatewayService
 
 
-def _bound_port(server: uvicorn.Server, default: int) -> int:
-    for srv in server.servers:
-        for sock in srv.sockets:
-            if sock.family in (socket.AF_INET, socket.AF_INET6):
-                return int(sock.getsockname()[1])
-    return default
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the HTTP socket ourselves, so a taken port is a clear error, not an exit."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        raise GatewayError(
+            f"cannot listen for HTTP on {host}:{port}: {exc.strerror or exc}"
+        ) from exc
+    return sock
 
 
 async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | None = None) -> None:
@@ -169,19 +175,15 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             stack.callback(loop.remove_signal_handler, sig)
         mqtt_task = asyncio.create_task(transport.run(), name="scgw-mqtt")
         stack.callback(mqtt_task.cancel)
-        http_task = asyncio.create_task(server.serve(), name="scgw-http")
+        sock = _listen(settings.http_host, settings.http_port)
+        stack.callback(sock.close)
+        http_port = int(sock.getsockname()[1])
+        http_task = asyncio.create_task(server.serve(sockets=[sock]), name="scgw-http")
         while not server.started and not http_task.done():  # noqa: ASYNC110 - uvicorn has no event
             await asyncio.sleep(0.01)
         if http_task.done():
-            try:
-                await http_task
-            except SystemExit as exc:  # uvicorn exits when it cannot bind
-                raise GatewayError(
-                    f"cannot serve HTTP on {settings.http_host}:{settings.http_port}"
-                    " (is the port in use? see the log above)"
-                ) from exc
+            await http_task
             return
-        http_port = _bound_port(server, settings.http_port)
         log.info(
             "gateway_started",
             http=f"http://{settings.http_host}:{http_port}",
