@@ -196,10 +196,10 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         if on_ready is not None:
             on_ready(Running(settings.http_host, http_port, host, port, service))
         await http_task  # returns on SIGINT/SIGTERM
+        with contextlib.suppress(TimeoutError):  # publish what is committed, while MQTT is up
+            async with asyncio.timeout(5):
+                await service.drained()
         mqtt_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await mqtt_task
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(5):
-                await service.drained()
         log.info("gateway_stopped")

@@ -17,6 +17,9 @@ class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
+    def set(self, to: datetime) -> None:
+        raise ClockError("the clock is real: it follows the wall clock and cannot be moved")
+
 
 class VirtualClock:
     """Moves only when told to, and only forward."""

@@ -68,8 +68,10 @@ def parse_mo(topic: str, payload: bytes, shortcodes: frozenset[str]) -> InboundS
             raise InvalidMessage('"from" is required and must be a string')
         if not isinstance(text, str):
             raise InvalidMessage('"text" is required and must be a string')
-        if given_id is not None and not isinstance(given_id, str | int):
-            raise InvalidMessage('"id" must be a string or a number')
+        if given_id is not None and (
+            isinstance(given_id, bool) or not isinstance(given_id, str | int)
+        ):
+            raise InvalidMessage('"id" must be a string or an integer')
     if not isinstance(sender, str) or not isinstance(text, str):  # pragma: no cover - narrowed
         raise InvalidMessage('"from" and "text" must be strings')
     if len(text) > MAX_TEXT:
@@ -198,6 +200,7 @@ class MqttTransport:
             finally:
                 self._connected.clear()
                 self._client = None
+                self.protocol_in_use = None
 
     async def connected(self) -> None:
         await self._connected.wait()

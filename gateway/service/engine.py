@@ -150,9 +150,17 @@ class Engine:
         )
         out: list[Outgoing] = []
         for sub in tx.open_subscriptions(subscriber.msisdn):
-            if sub.status == "renewal_failed":
+            if sub.status == "renewal_failed" and self._affordable(subscriber, sub, now):
                 out.extend(self._renew(tx, subscriber, sub, now))
         return out
+
+    def _affordable(self, subscriber: Subscriber, sub: Subscription, at: datetime) -> bool:
+        """Whether a renewal at ``at`` can be paid (a top-up too small changes nothing else)."""
+        product = self._products.get(sub.package)
+        if product is None or subscriber.kind == "postpaid":
+            return True
+        charge = period_charge(product.package, subscriber.kind, at, product.catalog.zone)
+        return subscriber.balance >= charge.amount
 
     # -- inbound SMS ------------------------------------------------------------------
 

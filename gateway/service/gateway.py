@@ -14,7 +14,6 @@ from typing import Any, Self, TypeVar
 import structlog
 
 from carrier_rules import Language, SubscriberKind
-from gateway.adapters.clock import VirtualClock
 from gateway.domain.model import (
     ChargeRecord,
     InboundSms,
@@ -135,7 +134,7 @@ class GatewayService:
         return self.clock.now().replace(microsecond=0)
 
     async def _restore_clock(self) -> None:
-        if not isinstance(self.clock, VirtualClock):
+        if self.clock.mode != "virtual":
             return
         saved = await self._store.query(lambda q: q.get_meta(VIRTUAL_NOW_KEY))
         if saved is not None:
@@ -182,26 +181,32 @@ class GatewayService:
     async def _process(self, batch: list[_Pending]) -> list[SmsResult | BaseException]:
         now = self._event_time()
 
-        def run_all(tx: Transaction) -> list[SmsResult | BaseException]:
-            return [self.engine.handle_sms(tx, item.sms, now) for item in batch]
+        def run_all(tx: Transaction) -> tuple[list[Outgoing], list[SmsResult | BaseException]]:
+            due: list[Outgoing] = []
+            if self.clock.mode == "real":
+                # a renewal that fell due before these MOs runs first, in the same transaction
+                due = self.engine.run_due(tx, now, self._due_chunk).outgoing
+            return due, [self.engine.handle_sms(tx, item.sms, now) for item in batch]
 
         try:
-            return await self._store.transaction(run_all)
+            due, results = await self._store.transaction(run_all)
+            self._enqueue(due)
+            return results
         except Exception:
             if len(batch) > 1:
                 log.warning("batch_failed_retrying_one_by_one", size=len(batch))
-        results: list[SmsResult | BaseException] = []
+        one_by_one: list[SmsResult | BaseException] = []
         for item in batch:
             try:
-                results.append(
+                one_by_one.append(
                     await self._store.transaction(
                         partial(self.engine.handle_sms, sms=item.sms, now=now)
                     )
                 )
             except Exception as exc:
                 log.exception("mo_failed", message_id=item.sms.id, msisdn=item.sms.msisdn)
-                results.append(await self._apologise(item.sms, now, exc))
-        return results
+                one_by_one.append(await self._apologise(item.sms, now, exc))
+        return one_by_one
 
     async def _apologise(
         self, sms: InboundSms, now: datetime, exc: Exception
@@ -265,18 +270,25 @@ class GatewayService:
         total = 0
         while True:
             result: DueResult = await self._store.transaction(
-                lambda tx: self.engine.run_due(tx, until, self._due_chunk)
+                partial(self._run_due_chunk, until=until)
             )
             if result.processed == 0:
                 return total
             total += result.processed
             self._enqueue(result.outgoing)
-            if isinstance(self.clock, VirtualClock) and result.last_due is not None:
+            if self.clock.mode == "virtual" and result.last_due is not None:
                 self.clock.set(max(self.clock.now(), result.last_due))
+
+    def _run_due_chunk(self, tx: Transaction, until: datetime) -> DueResult:
+        result = self.engine.run_due(tx, until, self._due_chunk)
+        if self.clock.mode == "virtual" and result.last_due is not None:
+            # the stored virtual time never lags what was committed
+            tx.set_meta(VIRTUAL_NOW_KEY, max(self.clock.now(), result.last_due).isoformat())
+        return result
 
     async def advance(self, *, to: datetime) -> AdvanceResult:
         """Move the virtual clock forward to ``to``, running everything due on the way."""
-        if not isinstance(self.clock, VirtualClock):
+        if self.clock.mode != "virtual":
             raise ClockError("the clock is real: it follows the wall clock and cannot be moved")
         async with self._time_lock:
             now = self.clock.now()

@@ -29,6 +29,10 @@ class Clock(Protocol):
 
     def now(self) -> datetime: ...
 
+    def set(self, to: datetime) -> None:
+        """Move a virtual clock forward; a real clock raises ``ClockError``."""
+        ...
+
 
 class Transaction(Protocol):
     """Synchronous access to storage inside one atomic transaction.

@@ -172,6 +172,7 @@ async def test_a_top_up_too_small_for_the_renewal_changes_only_the_balance(
     assert harness.subscriber(A).balance == 500
     sub = harness.only_subscription(A)
     assert (sub.status, sub.failed_since) == ("renewal_failed", local(2026, 3, 11, 10, 0))
+    assert sub.next_action_at == local(2026, 3, 12, 10, 0), "the retry schedule is unchanged"
     assert len(harness.store.view().charges(A)) == 1
 
 
