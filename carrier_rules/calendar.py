@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ def end_of_month(at: datetime, tz: ZoneInfo) -> datetime:
     return datetime.combine(last_day, _LAST_SECOND, tzinfo=tz)
 
 
+@functools.lru_cache(maxsize=4096)
 def month_key(at: datetime, tz: ZoneInfo) -> str:
     """The local calendar month of ``at`` as ``YYYY-MM`` (the invoice month)."""
     require_aware(at)

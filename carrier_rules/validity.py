@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ class Period:
     capped: bool
 
 
+@functools.lru_cache(maxsize=4096)
 def period_from(rule: ValidityRule, start: datetime, tz: ZoneInfo) -> Period:
     """The period that starts at ``start`` under ``rule`` (seed 004, "Hiệu lực gói cước")."""
     require_aware(start)

@@ -132,6 +132,7 @@ def create_app(
         return {
             "status": "ok",
             "clock": {"mode": service.clock.mode, "now": iso(service.clock.now())},
+            "outbox": {"pending": await service.pending_outbox()},
             **{k: v() if callable(v) else v for k, v in extra_health.items()},
         }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,10 +43,25 @@ def _segments(sizes: list[int], single: int, multi: int) -> int:
     return segments
 
 
+_GSM7_TEXT = re.compile("[" + re.escape("".join(sorted(_BASIC | _EXTENDED))) + "]*")
+
+
+@functools.lru_cache(maxsize=4096)
 def layout(text: str) -> SmsLayout:
     """The encoding a text needs and its length in segments (160/153 or 70/67)."""
-    if all(ch in _BASIC or ch in _EXTENDED for ch in text):
+    if _GSM7_TEXT.fullmatch(text):
+        escapes = sum(text.count(ch) for ch in _EXTENDED)
+        units = len(text) + escapes
+        if units <= _GSM7_SINGLE or not escapes:
+            return SmsLayout("GSM7", units, _plain_segments(units, _GSM7_SINGLE, _GSM7_MULTI))
         sizes = [2 if ch in _EXTENDED else 1 for ch in text]
-        return SmsLayout("GSM7", sum(sizes), _segments(sizes, _GSM7_SINGLE, _GSM7_MULTI))
+        return SmsLayout("GSM7", units, _segments(sizes, _GSM7_SINGLE, _GSM7_MULTI))
+    units = len(text.encode("utf-16-le")) // 2
+    if units == len(text):  # no surrogate pairs: nothing can be split
+        return SmsLayout("UCS2", units, _plain_segments(units, _UCS2_SINGLE, _UCS2_MULTI))
     sizes = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
-    return SmsLayout("UCS2", sum(sizes), _segments(sizes, _UCS2_SINGLE, _UCS2_MULTI))
+    return SmsLayout("UCS2", units, _segments(sizes, _UCS2_SINGLE, _UCS2_MULTI))
+
+
+def _plain_segments(units: int, single: int, multi: int) -> int:
+    return 1 if units <= single else -(-units // multi)

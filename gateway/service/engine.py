@@ -8,7 +8,8 @@ does for one event (charge, subscription change, replies) lands in that transact
 from __future__ import annotations
 
 import heapq
-import uuid
+import itertools
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,8 +45,17 @@ from gateway.service.replies import Replies
 __all__ = ["DueResult", "Engine", "SmsResult"]
 
 
+_ID_PREFIX = os.urandom(8).hex()
+_ID_COUNTER = itertools.count()
+
+
 def _new_id() -> str:
-    return uuid.uuid4().hex
+    """32 hex digits: a random per-process prefix and a counter.
+
+    Unique like a uuid4, but consecutive ids sort together, so the database appends
+    to its indexes instead of writing all over them.
+    """
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
 
 
 @dataclass(frozen=True, slots=True)

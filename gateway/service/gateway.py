@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -53,8 +54,15 @@ class _Pending:
     future: asyncio.Future[SmsResult]
 
 
+_PUBLISH_BATCH = 5000
+
+
 def _mark_published(tx: Transaction, ids: list[str]) -> None:
     tx.mark_published(ids)
+
+
+def _unpublished(q: Queries, limit: int) -> list[Outgoing]:
+    return q.unpublished(limit)
 
 
 class GatewayService:
@@ -77,6 +85,7 @@ class GatewayService:
         publisher: MessagePublisher,
         max_batch: int = 256,
         due_chunk: int = 2000,
+        outbox_memory: int = 20_000,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -85,22 +94,22 @@ class GatewayService:
         self._max_batch = max_batch
         self._due_chunk = due_chunk
         self._inbox: asyncio.Queue[_Pending] = asyncio.Queue()
-        self._outbox: asyncio.Queue[list[Outgoing]] = asyncio.Queue()
+        self._outbox: collections.deque[Outgoing] = collections.deque()
+        self._outbox_signal = asyncio.Event()
+        # Past this many replies waiting in memory, the outbox is read back from the
+        # database instead (bounded memory however large a burst of renewals is).
+        self._outbox_memory = outbox_memory
+        self._backlog = True  # start by publishing what a previous run left
+        self._skipped = 0
         self._time_lock = asyncio.Lock()
         self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._in_flight = 0
+        self._idle = asyncio.Event()  # set once the outbox (backlog included) is empty
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle --------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
         await self._restore_clock()
-        backlog = await self._store.query(lambda q: q.unpublished(1_000_000))
-        if backlog:
-            log.info("outbox_resumed", messages=len(backlog))
-            self._enqueue(backlog)
         self._spawn(self._batch_loop(), "scgw-batcher")
         self._spawn(self._outbox_loop(), "scgw-outbox")
         await self.run_due(self.clock.now())  # what fell due while we were down
@@ -223,22 +232,35 @@ class GatewayService:
     # -- outbox -----------------------------------------------------------------------
 
     def _enqueue(self, messages: list[Outgoing]) -> None:
-        if messages:
-            self._in_flight += len(messages)
-            self._idle.clear()
-            self._outbox.put_nowait(messages)
+        """Hand committed replies to the outbox loop (in memory, or via the database)."""
+        if not messages:
+            return
+        self._idle.clear()
+        if self._backlog or len(self._outbox) + len(messages) > self._outbox_memory:
+            self._backlog = True
+            self._skipped += 1
+        else:
+            self._outbox.extend(messages)
+        self._outbox_signal.set()
 
     async def _outbox_loop(self) -> None:
         while True:
-            batch = await self._outbox.get()
-            while not self._outbox.empty() and len(batch) < 5000:
-                batch.extend(self._outbox.get_nowait())
+            batch = [self._outbox.popleft() for _ in range(min(len(self._outbox), _PUBLISH_BATCH))]
+            if not batch and self._backlog:
+                seen = self._skipped
+                batch = await self._store.query(partial(_unpublished, limit=_PUBLISH_BATCH))
+                if batch:
+                    log.debug("outbox_backlog", messages=len(batch))
+                elif self._skipped == seen:  # nothing was committed meanwhile
+                    self._backlog = False
+            if not batch:
+                if not self._outbox and not self._backlog:
+                    self._idle.set()
+                    self._outbox_signal.clear()
+                    await self._outbox_signal.wait()
+                continue
             await self._publish_until_done(batch)
-            ids = [m.id for m in batch]
-            await self._store.transaction(partial(_mark_published, ids=ids))
-            self._in_flight -= len(batch)
-            if self._in_flight == 0:
-                self._idle.set()
+            await self._store.transaction(partial(_mark_published, ids=[m.id for m in batch]))
 
     async def _publish_until_done(self, batch: Sequence[Outgoing]) -> None:
         delay = 0.1
@@ -368,6 +390,9 @@ class GatewayService:
 
     async def invoice(self, msisdn: str, month: str) -> list[InvoiceLine]:
         return await self._checked(msisdn, lambda q: q.invoice_lines(msisdn, month))
+
+    async def pending_outbox(self) -> int:
+        return await self._store.query(lambda q: q.pending_outbox())
 
     async def stats(self) -> dict[str, Any]:
         return await self._store.query(lambda q: q.stats())

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import functools
+from datetime import datetime, tzinfo
 from typing import Any
 
 from carrier_rules import Catalog, Language
@@ -15,6 +16,17 @@ _CURRENCY: dict[Language, tuple[str, str]] = {
     "vi-diacritics": (".", "{n}đ"),
     "en": (",", "{n} VND"),
 }
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_when(at: datetime, zone: tzinfo) -> str:
+    return at.astimezone(zone).strftime("%H:%M %d/%m/%Y")
+
+
+@functools.lru_cache(maxsize=4096)
+def _fill(template: str, fields: tuple[tuple[str, Any], ...]) -> str:
+    """Templates are filled once per distinct set of values (bulk renewals repeat them)."""
+    return template.format(**dict(fields))
 
 
 class Replies:
@@ -34,7 +46,7 @@ class Replies:
 
     def when(self, at: datetime) -> str:
         """``HH:MM dd/mm/yyyy`` in the catalog's time zone."""
-        return at.astimezone(self._catalog.zone).strftime("%H:%M %d/%m/%Y")
+        return _local_when(at, self._catalog.zone)
 
     @staticmethod
     def month(key: str) -> str:
@@ -50,7 +62,7 @@ class Replies:
 
     def render(self, lang: Language, key: str, **fields: Any) -> str:
         fields.setdefault("shortcode", self._catalog.shortcode)
-        return self._catalog.templates[lang][key].format(**fields)
+        return _fill(self._catalog.templates[lang][key], tuple(fields.items()))
 
     def commands(self, lang: Language) -> str:
         return "; ".join(

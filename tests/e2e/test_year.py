@@ -105,6 +105,9 @@ def test_a_year_with_1000_subscribers_reconciles(
             "2026-02-09T10:00:00+07:00",
             "2026-03-11T10:00:00+07:00",
         ]
+        deadline = time.monotonic() + 120
+        while http.get("/api/health").json()["outbox"]["pending"] and time.monotonic() < deadline:
+            time.sleep(0.2)
     gateway.stop()
 
     db = sqlite3.connect(tmp_path / "scgw.db")

@@ -216,6 +216,9 @@ class FakeSession:
     def set_meta(self, key: str, value: str) -> None:
         self._state.meta[key] = value
 
+    def pending_outbox(self) -> int:
+        return len(self._state.outbox) - len(self._state.published)
+
     def stats(self) -> dict[str, Any]:
         return {
             "subscribers": len(self._state.subscribers),

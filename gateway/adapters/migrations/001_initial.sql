@@ -28,7 +28,7 @@ CREATE TABLE subscriptions (
     usage_bytes      INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX subscriptions_by_msisdn ON subscriptions (msisdn);
-CREATE INDEX subscriptions_due ON subscriptions (next_action_at) WHERE next_action_at IS NOT NULL;
+CREATE INDEX subscriptions_due ON subscriptions (next_action_at, id) WHERE next_action_at IS NOT NULL;
 
 CREATE TABLE charges (
     id              TEXT PRIMARY KEY,
@@ -44,7 +44,6 @@ CREATE TABLE charges (
     message_id      TEXT
 );
 CREATE INDEX charges_by_msisdn ON charges (msisdn, at);
-CREATE INDEX charges_by_subscription ON charges (subscription_id);
 
 CREATE TABLE invoice_lines (
     charge_id   TEXT PRIMARY KEY REFERENCES charges (id),

@@ -1,0 +1,425 @@
+"""One SQLite transaction as the ``Transaction``/``Queries`` ports: identity map, batched writes.
+
+Writes are buffered and sent with ``executemany`` in a fixed order (parents before
+children) just before the next read that could see them, and at commit. Subscribers
+read or written in the transaction are kept in an identity map, so a batch of
+renewals reads each subscriber once (joined to its subscription) and writes it once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from gateway.domain.model import (
+    ChargeRecord,
+    InboundSms,
+    InvoiceLine,
+    LedgerEntry,
+    Outgoing,
+    Subscriber,
+    Subscription,
+)
+
+__all__ = ["SqliteSession", "from_micros", "micros"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Row = tuple[Any, ...]
+
+
+def micros(at: datetime) -> int:
+    """An aware instant as integer microseconds since the epoch."""
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+def _opt(value: datetime | None) -> int | None:
+    return None if value is None else micros(value)
+
+
+def _opt_dt(value: int | None) -> datetime | None:
+    return None if value is None else from_micros(value)
+
+
+_SUBSCRIPTION_COLUMNS = (
+    "id, msisdn, package, grp, status, started_at, period_start, expires_at, auto_renew,"
+    " next_action_at, failed_since, cancelled_at, charge_month, charged_in_month, usage_bytes"
+)
+_SUBSCRIBER_COLUMNS = "msisdn, kind, balance, language, created_at"
+_OUTBOX_COLUMNS = "id, shortcode, msisdn, text, in_reply_to, encoding, segments, at"
+_CHARGE_COLUMNS = (
+    "id, msisdn, subscription_id, package, reason, rule, amount, billing, invoice_month, at,"
+    " message_id"
+)
+
+_UPSERT_SUBSCRIBER = (
+    f"INSERT INTO subscribers ({_SUBSCRIBER_COLUMNS}) VALUES (?, ?, ?, ?, ?)"  # noqa: S608
+    " ON CONFLICT (msisdn) DO UPDATE SET"
+    " kind = excluded.kind, balance = excluded.balance, language = excluded.language"
+)
+_UPSERT_SUBSCRIPTION = (
+    f"INSERT INTO subscriptions ({_SUBSCRIPTION_COLUMNS})"  # noqa: S608
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET status = excluded.status,"
+    " period_start = excluded.period_start, expires_at = excluded.expires_at,"
+    " auto_renew = excluded.auto_renew, next_action_at = excluded.next_action_at,"
+    " failed_since = excluded.failed_since, cancelled_at = excluded.cancelled_at,"
+    " charge_month = excluded.charge_month, charged_in_month = excluded.charged_in_month,"
+    " usage_bytes = excluded.usage_bytes"
+)
+_UPDATE_SUBSCRIPTION = (
+    "UPDATE subscriptions SET status = ?, period_start = ?, expires_at = ?, auto_renew = ?,"
+    " next_action_at = ?, failed_since = ?, cancelled_at = ?, charge_month = ?,"
+    " charged_in_month = ?, usage_bytes = ? WHERE id = ?"
+)
+_INSERT_CHARGE = f"INSERT INTO charges ({_CHARGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+_INSERT_INVOICE_LINE = (
+    "INSERT INTO invoice_lines (charge_id, msisdn, month, package, description, amount, at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_LEDGER = (
+    "INSERT INTO ledger (msisdn, delta, balance_after, reason, charge_id, at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_INBOUND = (
+    "INSERT INTO inbound (msisdn, id, shortcode, text, received_at) VALUES (?, ?, ?, ?, ?)"
+)
+_INSERT_OUTBOX = (
+    f"INSERT INTO outbox ({_OUTBOX_COLUMNS}, answer)"  # noqa: S608
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPSERT_META = (
+    "INSERT INTO meta (key, value) VALUES (?, ?)"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+
+
+def _subscription(row: Row) -> Subscription:
+    return Subscription(
+        id=row[0],
+        msisdn=row[1],
+        package=row[2],
+        group=row[3],
+        status=row[4],
+        started_at=from_micros(row[5]),
+        period_start=from_micros(row[6]),
+        expires_at=from_micros(row[7]),
+        auto_renew=bool(row[8]),
+        next_action_at=_opt_dt(row[9]),
+        failed_since=_opt_dt(row[10]),
+        cancelled_at=_opt_dt(row[11]),
+        charge_month=row[12],
+        charged_in_month=row[13],
+        usage_bytes=row[14],
+    )
+
+
+def _subscriber(row: Row) -> Subscriber:
+    return Subscriber(row[0], row[1], row[2], row[3], from_micros(row[4]))
+
+
+def _outgoing(row: Row) -> Outgoing:
+    return Outgoing(
+        id=row[0],
+        shortcode=row[1],
+        msisdn=row[2],
+        text=row[3],
+        in_reply_to=row[4],
+        encoding=row[5],
+        segments=row[6],
+        at=from_micros(row[7]),
+    )
+
+
+class SqliteSession:
+    """Implements ``Transaction`` and ``Queries`` on one connection, for one transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._subscribers: dict[str, Subscriber] = {}
+        # keyed rows: the last write of a row wins; parents flush before children
+        self._subscriber_rows: dict[str, Row] = {}
+        self._subscription_rows: dict[str, Row] = {}  # new ones
+        self._subscription_updates: dict[str, Row] = {}  # ones read from the database
+        self._stored_subscriptions: set[str] = set()
+        self._appends: dict[str, list[Row]] = {
+            _INSERT_CHARGE: [],
+            _INSERT_INVOICE_LINE: [],
+            _INSERT_LEDGER: [],
+            _INSERT_INBOUND: [],
+            _INSERT_OUTBOX: [],
+            _UPSERT_META: [],
+        }
+        self._dirty = False
+
+    def flush(self) -> None:
+        """Send every buffered write (called before reads and at commit)."""
+        if not self._dirty:
+            return
+        executemany = self._conn.executemany
+        if self._subscriber_rows:
+            executemany(_UPSERT_SUBSCRIBER, self._subscriber_rows.values())
+            self._subscriber_rows.clear()
+        if self._subscription_rows:
+            executemany(_UPSERT_SUBSCRIPTION, self._subscription_rows.values())
+            self._subscription_rows.clear()
+        if self._subscription_updates:
+            executemany(_UPDATE_SUBSCRIPTION, self._subscription_updates.values())
+            self._subscription_updates.clear()
+        for sql, rows in self._appends.items():
+            if rows:
+                executemany(sql, rows)
+                rows.clear()
+        self._dirty = False
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        self.flush()
+        return self._conn.execute(sql, params)
+
+    def _append(self, sql: str, row: Row) -> None:
+        self._appends[sql].append(row)
+        self._dirty = True
+
+    # subscribers
+    def get_subscriber(self, msisdn: str) -> Subscriber | None:
+        known = self._subscribers.get(msisdn)
+        if known is not None:
+            return known
+        row = self._conn.execute(
+            f"SELECT {_SUBSCRIBER_COLUMNS} FROM subscribers WHERE msisdn = ?",  # noqa: S608
+            (msisdn,),
+        ).fetchone()
+        if row is None:
+            return None
+        subscriber = self._subscribers[msisdn] = _subscriber(row)
+        return subscriber
+
+    def put_subscriber(self, s: Subscriber) -> None:
+        self._subscribers[s.msisdn] = s
+        self._subscriber_rows[s.msisdn] = (
+            s.msisdn,
+            s.kind,
+            s.balance,
+            s.language,
+            micros(s.created_at),
+        )
+        self._dirty = True
+
+    # subscriptions
+    def open_subscriptions(self, msisdn: str) -> list[Subscription]:
+        rows = self._read(
+            f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions"  # noqa: S608
+            " WHERE msisdn = ? AND status IN ('active', 'renewal_failed') ORDER BY started_at",
+            (msisdn,),
+        ).fetchall()
+        return self._loaded(rows)
+
+    def subscriptions(self, msisdn: str) -> list[Subscription]:
+        rows = self._read(
+            f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions"  # noqa: S608
+            " WHERE msisdn = ? ORDER BY started_at, rowid",
+            (msisdn,),
+        ).fetchall()
+        return [_subscription(r) for r in rows]
+
+    def _loaded(self, rows: list[Row]) -> list[Subscription]:
+        found = [_subscription(r) for r in rows]
+        self._stored_subscriptions.update(s.id for s in found)
+        return found
+
+    def put_subscription(self, s: Subscription) -> None:
+        self._dirty = True
+        if s.id in self._stored_subscriptions:
+            self._subscription_updates[s.id] = (
+                s.status,
+                micros(s.period_start),
+                micros(s.expires_at),
+                int(s.auto_renew),
+                _opt(s.next_action_at),
+                _opt(s.failed_since),
+                _opt(s.cancelled_at),
+                s.charge_month,
+                s.charged_in_month,
+                s.usage_bytes,
+                s.id,
+            )
+            return
+        self._subscription_rows[s.id] = (
+            s.id,
+            s.msisdn,
+            s.package,
+            s.group,
+            s.status,
+            micros(s.started_at),
+            micros(s.period_start),
+            micros(s.expires_at),
+            int(s.auto_renew),
+            _opt(s.next_action_at),
+            _opt(s.failed_since),
+            _opt(s.cancelled_at),
+            s.charge_month,
+            s.charged_in_month,
+            s.usage_bytes,
+        )
+
+    def due_subscriptions(self, until: datetime, limit: int) -> list[Subscription]:
+        """Due subscriptions in time order; their subscribers join the identity map."""
+        columns = ", ".join(f"s.{c.strip()}" for c in _SUBSCRIPTION_COLUMNS.split(","))
+        rows = self._read(
+            f"SELECT {columns}, b.msisdn, b.kind, b.balance, b.language, b.created_at"  # noqa: S608
+            " FROM subscriptions s JOIN subscribers b ON b.msisdn = s.msisdn"
+            " WHERE s.next_action_at IS NOT NULL AND s.next_action_at <= ?"
+            " ORDER BY s.next_action_at, s.id LIMIT ?",
+            (micros(until), limit),
+        ).fetchall()
+        for row in rows:
+            if row[15] not in self._subscribers:
+                self._subscribers[row[15]] = _subscriber(row[15:])
+        return self._loaded(rows)
+
+    def next_due(self) -> datetime | None:
+        row = self._read(
+            "SELECT min(next_action_at) FROM subscriptions WHERE next_action_at IS NOT NULL"
+        ).fetchone()
+        return _opt_dt(row[0])
+
+    # money
+    def add_charge(self, c: ChargeRecord) -> None:
+        self._append(
+            _INSERT_CHARGE,
+            (
+                c.id,
+                c.msisdn,
+                c.subscription_id,
+                c.package,
+                c.reason,
+                c.rule,
+                c.amount,
+                c.billing,
+                c.invoice_month,
+                micros(c.at),
+                c.message_id,
+            ),
+        )
+
+    def charges(self, msisdn: str) -> list[ChargeRecord]:
+        rows = self._read(
+            f"SELECT {_CHARGE_COLUMNS} FROM charges WHERE msisdn = ? ORDER BY at, rowid",  # noqa: S608
+            (msisdn,),
+        ).fetchall()
+        return [
+            ChargeRecord(
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], from_micros(r[9]), r[10]
+            )
+            for r in rows
+        ]
+
+    def add_invoice_line(self, line: InvoiceLine) -> None:
+        self._append(
+            _INSERT_INVOICE_LINE,
+            (
+                line.charge_id,
+                line.msisdn,
+                line.month,
+                line.package,
+                line.description,
+                line.amount,
+                micros(line.at),
+            ),
+        )
+
+    def invoice_lines(self, msisdn: str, month: str) -> list[InvoiceLine]:
+        rows = self._read(
+            "SELECT charge_id, msisdn, month, package, description, amount, at FROM invoice_lines"
+            " WHERE msisdn = ? AND month = ? ORDER BY at, charge_id",
+            (msisdn, month),
+        ).fetchall()
+        return [InvoiceLine(r[0], r[1], r[2], r[3], r[4], r[5], from_micros(r[6])) for r in rows]
+
+    def add_ledger_entry(self, e: LedgerEntry) -> None:
+        self._append(
+            _INSERT_LEDGER,
+            (e.msisdn, e.delta, e.balance_after, e.reason, e.charge_id, micros(e.at)),
+        )
+
+    def ledger(self, msisdn: str) -> list[LedgerEntry]:
+        rows = self._read(
+            "SELECT msisdn, delta, balance_after, reason, at, charge_id FROM ledger"
+            " WHERE msisdn = ? ORDER BY id",
+            (msisdn,),
+        ).fetchall()
+        return [LedgerEntry(r[0], r[1], r[2], r[3], from_micros(r[4]), r[5]) for r in rows]
+
+    # messages
+    def add_outgoing(self, m: Outgoing, *, answer: bool = True) -> None:
+        self._append(
+            _INSERT_OUTBOX,
+            (
+                m.id,
+                m.shortcode,
+                m.msisdn,
+                m.text,
+                m.in_reply_to,
+                m.encoding,
+                m.segments,
+                micros(m.at),
+                int(answer),
+            ),
+        )
+
+    def replies_to(self, msisdn: str, inbound_id: str) -> list[Outgoing] | None:
+        seen = self._read(
+            "SELECT 1 FROM inbound WHERE msisdn = ? AND id = ?", (msisdn, inbound_id)
+        ).fetchone()
+        if seen is None:
+            return None
+        rows = self._conn.execute(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox"  # noqa: S608
+            " WHERE msisdn = ? AND in_reply_to = ? AND answer = 1 ORDER BY seq",
+            (msisdn, inbound_id),
+        ).fetchall()
+        return [_outgoing(r) for r in rows]
+
+    def record_inbound(self, message: InboundSms, received_at: datetime) -> None:
+        self._append(
+            _INSERT_INBOUND,
+            (message.msisdn, message.id, message.shortcode, message.text, micros(received_at)),
+        )
+
+    def unpublished(self, limit: int) -> list[Outgoing]:
+        rows = self._read(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE published = 0 ORDER BY seq LIMIT ?",  # noqa: S608
+            (limit,),
+        ).fetchall()
+        return [_outgoing(r) for r in rows]
+
+    def mark_published(self, ids: Sequence[str]) -> None:
+        self.flush()
+        self._conn.executemany("UPDATE outbox SET published = 1 WHERE id = ?", [(i,) for i in ids])
+
+    # meta
+    def get_meta(self, key: str) -> str | None:
+        row = self._read("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else cast(str, row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._append(_UPSERT_META, (key, value))
+
+    def pending_outbox(self) -> int:
+        return int(self._read("SELECT count(*) FROM outbox WHERE published = 0").fetchone()[0])
+
+    def stats(self) -> dict[str, Any]:
+        one = self._read
+        return {
+            "subscribers": one("SELECT count(*) FROM subscribers").fetchone()[0],
+            "open_subscriptions": one(
+                "SELECT count(*) FROM subscriptions WHERE next_action_at IS NOT NULL"
+            ).fetchone()[0],
+            "unpublished": one("SELECT count(*) FROM outbox WHERE published = 0").fetchone()[0],
+        }
