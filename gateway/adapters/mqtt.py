@@ -35,6 +35,7 @@ MO_TOPIC = "sms/mo/#"
 ERROR_TOPIC = "sms/errors"
 MAX_TEXT = 1600
 MAX_ID = 128
+PUBLISH_WINDOW = 256
 
 Protocol = Literal["3.1.1", "5", "auto"]
 
@@ -256,12 +257,15 @@ class MqttTransport:
         client = self._client
         if client is None:
             raise aiomqtt.MqttError("not connected")
-        await asyncio.gather(
-            *(
-                client.publish(f"sms/mt/{m.msisdn}", mt_payload(m, self._tz), qos=1)
-                for m in messages
+        # Windows of PUBLISH_WINDOW: aiomqtt scans its pending calls on every publish,
+        # so one gather of thousands costs quadratic time.
+        for start in range(0, len(messages), PUBLISH_WINDOW):
+            await asyncio.gather(
+                *(
+                    client.publish(f"sms/mt/{m.msisdn}", mt_payload(m, self._tz), qos=1)
+                    for m in messages[start : start + PUBLISH_WINDOW]
+                )
             )
-        )
 
     async def publish_error(self, event: dict[str, Any]) -> None:
         client = self._client

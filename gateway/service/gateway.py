@@ -100,6 +100,8 @@ class GatewayService:
         # database instead (bounded memory however large a burst of renewals is).
         self._outbox_memory = outbox_memory
         self._backlog = True  # start by publishing what a previous run left
+        self._burst = asyncio.Event()  # cleared while a burst of renewals is committing
+        self._burst.set()
         self._skipped = 0
         self._time_lock = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -247,6 +249,7 @@ class GatewayService:
         while True:
             batch = [self._outbox.popleft() for _ in range(min(len(self._outbox), _PUBLISH_BATCH))]
             if not batch and self._backlog:
+                await self._burst.wait()
                 seen = self._skipped
                 batch = await self._store.query(partial(_unpublished, limit=_PUBLISH_BATCH))
                 if batch:
@@ -290,16 +293,24 @@ class GatewayService:
     async def run_due(self, until: datetime) -> int:
         """Run every renewal and expiry due up to ``until``; returns how many ran."""
         total = 0
-        while True:
-            result: DueResult = await self._store.transaction(
-                partial(self._run_due_chunk, until=until)
-            )
-            if result.processed == 0:
-                return total
-            total += result.processed
-            self._enqueue(result.outgoing)
-            if self.clock.mode == "virtual" and result.last_due is not None:
-                self.clock.set(max(self.clock.now(), result.last_due))
+        try:
+            while True:
+                result: DueResult = await self._store.transaction(
+                    partial(self._run_due_chunk, until=until)
+                )
+                if result.processed == 0:
+                    return total
+                total += result.processed
+                if result.processed >= self._due_chunk:
+                    # A burst (say every postpaid pack on the 1st): commit it first and
+                    # publish after, from the database; the two would only slow each other.
+                    self._burst.clear()
+                    self._backlog = True
+                self._enqueue(result.outgoing)
+                if self.clock.mode == "virtual" and result.last_due is not None:
+                    self.clock.set(max(self.clock.now(), result.last_due))
+        finally:
+            self._burst.set()
 
     def _run_due_chunk(self, tx: Transaction, until: datetime) -> DueResult:
         result = self.engine.run_due(tx, until, self._due_chunk)
