@@ -39,6 +39,7 @@ class SqliteStore:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scgw-sqlite")
         self._conn: sqlite3.Connection | None = None
         self._synchronous = synchronous
+        self._current_synchronous = synchronous
 
     @classmethod
     def from_url(cls, url: str, *, synchronous: str = "FULL") -> SqliteStore:
@@ -101,11 +102,15 @@ class SqliteStore:
             raise StorageError("the store is not open")
         return SqliteSession(self._conn)
 
-    async def transaction(self, work: Callable[[Any], T]) -> T:
+    async def transaction(self, work: Callable[[Any], T], *, durable: bool = True) -> T:
         def run() -> T:
             session = self._session()
             conn = self._conn
             assert conn is not None
+            synchronous = self._synchronous if durable else "OFF"
+            if synchronous != self._current_synchronous:
+                conn.execute(f"PRAGMA synchronous = {synchronous}")
+                self._current_synchronous = synchronous
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result = work(session)

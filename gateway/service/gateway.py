@@ -263,7 +263,10 @@ class GatewayService:
                     await self._outbox_signal.wait()
                 continue
             await self._publish_until_done(batch)
-            await self._store.transaction(partial(_mark_published, ids=[m.id for m in batch]))
+            # marks lost on a power cut only mean a message is published again (same id)
+            await self._store.transaction(
+                partial(_mark_published, ids=[m.id for m in batch]), durable=False
+            )
 
     async def _publish_until_done(self, batch: Sequence[Outgoing]) -> None:
         delay = 0.1

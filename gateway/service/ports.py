@@ -82,7 +82,12 @@ class Queries(Protocol):
 class Store(Protocol):
     """Durable state. Work runs serialised, one transaction at a time."""
 
-    async def transaction(self, work: Callable[[Transaction], T]) -> T: ...
+    async def transaction(self, work: Callable[[Transaction], T], *, durable: bool = True) -> T:
+        """Run ``work`` atomically. ``durable=False`` may skip the flush to disk: for
+        bookkeeping that is safe to lose on a power cut (it becomes durable with the
+        next durable commit)."""
+        ...
+
     async def query(self, work: Callable[[Queries], T]) -> T: ...
     async def close(self) -> None: ...
 

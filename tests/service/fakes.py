@@ -253,7 +253,7 @@ class FakeStore:
         self.commits = 0
         self.rollbacks = 0
 
-    async def transaction(self, work: Callable[[Transaction], T]) -> T:
+    async def transaction(self, work: Callable[[Transaction], T], *, durable: bool = True) -> T:
         async with self._lock:
             await asyncio.sleep(0)  # a real store hands the work to another thread
             self._ensure_open()
