@@ -11,6 +11,7 @@ import asyncio
 import collections
 import contextlib
 import json
+import socket
 import uuid
 from collections.abc import Sequence
 from datetime import tzinfo
@@ -35,6 +36,8 @@ MO_TOPIC = "sms/mo/#"
 ERROR_TOPIC = "sms/errors"
 MAX_TEXT = 1600
 MAX_ID = 128
+# a reply goes out at once instead of waiting for Nagle's algorithm to fill a packet
+_NODELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 PUBLISH_WINDOW = 256
 
 Protocol = Literal["3.1.1", "5", "auto"]
@@ -152,6 +155,7 @@ class MqttTransport:
                 password=self._password,
                 max_inflight_messages=1000,
                 timeout=30,
+                socket_options=_NODELAY,
             )
         else:
             client = aiomqtt.Client(
@@ -164,6 +168,7 @@ class MqttTransport:
                 password=self._password,
                 max_inflight_messages=1000,
                 timeout=30,
+                socket_options=_NODELAY,
             )
         # aiomqtt has no manual-ack option; paho's is what keeps an MO unacknowledged
         # until it is committed.
