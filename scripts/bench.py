@@ -28,10 +28,11 @@ Measurement choices, each found to matter on a 2-CPU machine:
 * mosquitto runs with ``set_tcp_nodelay true`` (``--broker-nagle`` for the stock
   configuration of tests/support.py): with Nagle's algorithm on in the broker, a bare echo
   answers in ~25 ms at p50 even at 200 messages/s, which would swamp every latency figure.
-  The harness's own clients set TCP_NODELAY too; the gateway's client is left as it is.
+  The harness's own clients set TCP_NODELAY, and so does the gateway's.
 * The bare publisher of the renewal baseline keeps a sliding window of ``--bare-window``
   (100) unacknowledged messages: aiomqtt scans all pending calls on every publish, so one
-  gather of thousands, as the gateway's outbox does, is quadratic and several times slower.
+  gather of thousands is quadratic and several times slower (the gateway's outbox
+  publishes in windows of 256 for the same reason).
 * Figures from a machine that is busy elsewhere are noisy; the load average at the start
   is recorded in the JSON, and a warning printed when it is high.
 """
