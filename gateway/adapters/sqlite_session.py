@@ -73,11 +73,6 @@ _UPSERT_SUBSCRIPTION = (
     " charge_month = excluded.charge_month, charged_in_month = excluded.charged_in_month,"
     " usage_bytes = excluded.usage_bytes"
 )
-_UPDATE_SUBSCRIPTION = (
-    "UPDATE subscriptions SET status = ?, period_start = ?, expires_at = ?, auto_renew = ?,"
-    " next_action_at = ?, failed_since = ?, cancelled_at = ?, charge_month = ?,"
-    " charged_in_month = ?, usage_bytes = ? WHERE id = ?"
-)
 _INSERT_CHARGE = f"INSERT INTO charges ({_CHARGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
 _INSERT_INVOICE_LINE = (
     "INSERT INTO invoice_lines (charge_id, msisdn, month, package, description, amount, at)"
@@ -145,9 +140,7 @@ class SqliteSession:
         self._subscribers: dict[str, Subscriber] = {}
         # keyed rows: the last write of a row wins; parents flush before children
         self._subscriber_rows: dict[str, Row] = {}
-        self._subscription_rows: dict[str, Row] = {}  # new ones
-        self._subscription_updates: dict[str, Row] = {}  # ones read from the database
-        self._stored_subscriptions: set[str] = set()
+        self._subscription_rows: dict[str, Row] = {}
         self._appends: dict[str, list[Row]] = {
             _INSERT_CHARGE: [],
             _INSERT_INVOICE_LINE: [],
@@ -169,9 +162,6 @@ class SqliteSession:
         if self._subscription_rows:
             executemany(_UPSERT_SUBSCRIPTION, self._subscription_rows.values())
             self._subscription_rows.clear()
-        if self._subscription_updates:
-            executemany(_UPDATE_SUBSCRIPTION, self._subscription_updates.values())
-            self._subscription_updates.clear()
         for sql, rows in self._appends.items():
             if rows:
                 executemany(sql, rows)
@@ -218,7 +208,7 @@ class SqliteSession:
             " WHERE msisdn = ? AND status IN ('active', 'renewal_failed') ORDER BY started_at",
             (msisdn,),
         ).fetchall()
-        return self._loaded(rows)
+        return [_subscription(r) for r in rows]
 
     def subscriptions(self, msisdn: str) -> list[Subscription]:
         rows = self._read(
@@ -228,28 +218,8 @@ class SqliteSession:
         ).fetchall()
         return [_subscription(r) for r in rows]
 
-    def _loaded(self, rows: list[Row]) -> list[Subscription]:
-        found = [_subscription(r) for r in rows]
-        self._stored_subscriptions.update(s.id for s in found)
-        return found
-
     def put_subscription(self, s: Subscription) -> None:
         self._dirty = True
-        if s.id in self._stored_subscriptions:
-            self._subscription_updates[s.id] = (
-                s.status,
-                micros(s.period_start),
-                micros(s.expires_at),
-                int(s.auto_renew),
-                _opt(s.next_action_at),
-                _opt(s.failed_since),
-                _opt(s.cancelled_at),
-                s.charge_month,
-                s.charged_in_month,
-                s.usage_bytes,
-                s.id,
-            )
-            return
         self._subscription_rows[s.id] = (
             s.id,
             s.msisdn,
@@ -281,7 +251,7 @@ class SqliteSession:
         for row in rows:
             if row[15] not in self._subscribers:
                 self._subscribers[row[15]] = _subscriber(row[15:])
-        return self._loaded(rows)
+        return [_subscription(r) for r in rows]
 
     def next_due(self) -> datetime | None:
         row = self._read(
