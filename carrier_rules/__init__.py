@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from carrier_rules.calendar import end_of_month, month_key, require_aware, start_of_next_month
 from carrier_rules.catalog import (
+    EMAIL_KEYS,
     LANGUAGES,
     Catalog,
+    EmailTemplate,
     Keywords,
     Language,
     Package,
@@ -22,13 +24,16 @@ from carrier_rules.catalog import (
 from carrier_rules.errors import CarrierRulesError, CatalogError
 from carrier_rules.pricing import Charge, cancellation_adjustment, percent_of, period_charge
 from carrier_rules.renewal import next_retry
+from carrier_rules.support import SupportPolicy, Verification, parse_support_policy
 from carrier_rules.validity import Period, period_from
 
 __all__ = [
+    "EMAIL_KEYS",
     "LANGUAGES",
     "CarrierRulesError",
     "Catalog",
     "CatalogError",
+    "EmailTemplate",
     "Charge",
     "Keywords",
     "Language",
@@ -37,12 +42,15 @@ __all__ = [
     "PostpaidProration",
     "RenewalPolicy",
     "SubscriberKind",
+    "SupportPolicy",
     "ValidityRule",
+    "Verification",
     "cancellation_adjustment",
     "end_of_month",
     "month_key",
     "next_retry",
     "parse_catalog",
+    "parse_support_policy",
     "percent_of",
     "period_charge",
     "period_from",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from functools import cached_property
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal, Self, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -20,7 +20,9 @@ from pydantic import (
 from carrier_rules.errors import CatalogError
 
 __all__ = [
+    "EMAIL_KEYS",
     "Catalog",
+    "EmailTemplate",
     "Keywords",
     "Language",
     "Package",
@@ -57,12 +59,39 @@ TEMPLATE_KEYS: frozenset[str] = frozenset(
         "auto_renew_on",
         "auto_renew_off",
         "not_a_subscriber",
+        "account_closed",
         "system_error",
     }
 )
 
+#: Every email a catalog must provide, in every language: the confirmations of each
+#: event (seed 002: "keep this email for your records") and the answer to a command
+#: that came by email.
+EMAIL_KEYS: frozenset[str] = frozenset(
+    {"registered", "renewed", "renewal_failed", "renewal_gave_up", "cancelled", "reply"}
+)
+
 Code = Annotated[str, Field(pattern=r"^[A-Z0-9_]{1,16}$")]
 Keyword = Annotated[str, Field(pattern=r"^[A-Z0-9_ ]{1,32}$")]
+
+
+V = TypeVar("V")
+
+
+def require_keys(
+    value: dict[Language, dict[str, V]], keys: frozenset[str], what: str
+) -> dict[Language, dict[str, V]]:
+    """Every language present, each with exactly ``keys`` (a validator's body)."""
+    for lang in LANGUAGES:
+        if lang not in value:
+            raise ValueError(f"missing language {lang!r}")
+        missing = sorted(keys - value[lang].keys())
+        if missing:
+            raise ValueError(f"{lang}: missing {what}(s): {', '.join(missing)}")
+        unknown = sorted(value[lang].keys() - keys)
+        if unknown:
+            raise ValueError(f"{lang}: unknown {what}(s): {', '.join(unknown)}")
+    return value
 
 
 class _Frozen(BaseModel):
@@ -124,6 +153,13 @@ class Package(_Frozen):
         return value
 
 
+class EmailTemplate(_Frozen):
+    """An email: placeholders as in the SMS templates, plus ``{text}`` (the SMS sent)."""
+
+    subject: Annotated[str, Field(min_length=1)]
+    body: Annotated[str, Field(min_length=1)]
+
+
 class Keywords(_Frozen):
     """SMS keywords (already folded: upper case, no diacritics)."""
 
@@ -152,6 +188,7 @@ class Catalog(_Frozen):
     keywords: Keywords
     renewal: RenewalPolicy
     templates: dict[Language, dict[str, str]]
+    emails: dict[Language, dict[str, EmailTemplate]]
 
     @field_validator("timezone")
     @classmethod
@@ -167,16 +204,14 @@ class Catalog(_Frozen):
     def _complete_templates(
         cls, value: dict[Language, dict[str, str]]
     ) -> dict[Language, dict[str, str]]:
-        for lang in LANGUAGES:
-            if lang not in value:
-                raise ValueError(f"missing language {lang!r}")
-            missing = sorted(TEMPLATE_KEYS - value[lang].keys())
-            if missing:
-                raise ValueError(f"{lang}: missing template(s): {', '.join(missing)}")
-            unknown = sorted(value[lang].keys() - TEMPLATE_KEYS)
-            if unknown:
-                raise ValueError(f"{lang}: unknown template(s): {', '.join(unknown)}")
-        return value
+        return require_keys(value, TEMPLATE_KEYS, "template")
+
+    @field_validator("emails")
+    @classmethod
+    def _complete_emails(
+        cls, value: dict[Language, dict[str, EmailTemplate]]
+    ) -> dict[Language, dict[str, EmailTemplate]]:
+        return require_keys(value, EMAIL_KEYS, "email")
 
     @field_validator("packages")
     @classmethod
@@ -208,14 +243,17 @@ class Catalog(_Frozen):
         return self.by_code.get(code)
 
 
-def parse_catalog(text: str, *, source: str) -> Catalog:
-    """Parse and validate a catalog's TOML text; ``source`` names it in errors."""
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_toml_model(model: type[M], text: str, *, source: str) -> M:
+    """Parse TOML text into ``model``; errors name ``source``, the field and the reason."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(source=source, field="(toml)", reason=str(exc)) from exc
     try:
-        return Catalog.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "(root)"
@@ -223,3 +261,8 @@ def parse_catalog(text: str, *, source: str) -> Catalog:
         if len(exc.errors()) > 1:
             reason += f" (and {len(exc.errors()) - 1} more error(s))"
         raise CatalogError(source=source, field=field, reason=reason) from exc
+
+
+def parse_catalog(text: str, *, source: str) -> Catalog:
+    """Parse and validate a catalog's TOML text; ``source`` names it in errors."""
+    return parse_toml_model(Catalog, text, source=source)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 __all__ = [
+    "AccountClosed",
     "ClockError",
+    "EmailInUse",
     "GatewayError",
+    "InvalidEmail",
     "InvalidMessage",
     "InvalidMsisdn",
     "StorageError",
     "UnknownShortcode",
     "UnknownSubscriber",
+    "UnknownTicket",
+    "TicketError",
 ]
 
 
@@ -55,3 +60,42 @@ class ClockError(GatewayError):
 
 class StorageError(GatewayError):
     """The database failed or is not what this version expects."""
+
+
+class InvalidEmail(GatewayError):
+    """A value that is not a plausible email address."""
+
+    def __init__(self, value: str, reason: str) -> None:
+        self.value = value
+        self.reason = reason
+        super().__init__(f"invalid email address {value!r}: {reason}")
+
+
+class AccountClosed(GatewayError):
+    """The account was closed through a support ticket; its data is kept, read-only."""
+
+    def __init__(self, msisdn: str) -> None:
+        self.msisdn = msisdn
+        super().__init__(f"the account {msisdn} is closed")
+
+
+class EmailInUse(GatewayError):
+    def __init__(self, address: str, msisdn: str) -> None:
+        self.address = address
+        self.msisdn = msisdn
+        super().__init__(f"{address} is already the email of {msisdn}")
+
+
+class UnknownTicket(GatewayError):
+    def __init__(self, ticket_id: int) -> None:
+        self.ticket_id = ticket_id
+        super().__init__(f"no ticket #{ticket_id}")
+
+
+class TicketError(GatewayError):
+    """A ticket operation that is not allowed in the ticket's state (a 409)."""
+
+    def __init__(self, ticket_id: int, reason: str) -> None:
+        self.ticket_id = ticket_id
+        self.reason = reason
+        super().__init__(f"ticket #{ticket_id}: {reason}")

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
+from gateway.adapters.sqlite_codec import Row, from_micros, micros, opt_dt, opt_micros
+from gateway.adapters.sqlite_mail import INSERT_MAIL, MailSessionMixin
 from gateway.domain.model import (
     ChargeRecord,
     InboundSms,
@@ -25,33 +27,12 @@ from gateway.domain.model import (
 
 __all__ = ["SqliteSession", "from_micros", "micros"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-Row = tuple[Any, ...]
-
-
-def micros(at: datetime) -> int:
-    """An aware instant as integer microseconds since the epoch."""
-    delta = at - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def from_micros(value: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=value)
-
-
-def _opt(value: datetime | None) -> int | None:
-    return None if value is None else micros(value)
-
-
-def _opt_dt(value: int | None) -> datetime | None:
-    return None if value is None else from_micros(value)
-
-
 _SUBSCRIPTION_COLUMNS = (
     "id, msisdn, package, grp, status, started_at, period_start, expires_at, auto_renew,"
     " next_action_at, failed_since, cancelled_at, charge_month, charged_in_month, usage_bytes"
 )
-_SUBSCRIBER_COLUMNS = "msisdn, kind, balance, language, created_at"
+_SUBSCRIBER_COLUMNS = "msisdn, kind, balance, language, created_at, email, status, closed_at"
+_SUBSCRIBER_OF_B = ", ".join(f"b.{c.strip()}" for c in _SUBSCRIBER_COLUMNS.split(","))
 _OUTBOX_COLUMNS = "id, shortcode, msisdn, text, in_reply_to, encoding, segments, at"
 _CHARGE_COLUMNS = (
     "id, msisdn, subscription_id, package, reason, rule, amount, billing, invoice_month, at,"
@@ -59,9 +40,10 @@ _CHARGE_COLUMNS = (
 )
 
 _UPSERT_SUBSCRIBER = (
-    f"INSERT INTO subscribers ({_SUBSCRIBER_COLUMNS}) VALUES (?, ?, ?, ?, ?)"  # noqa: S608
+    f"INSERT INTO subscribers ({_SUBSCRIBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
     " ON CONFLICT (msisdn) DO UPDATE SET"
-    " kind = excluded.kind, balance = excluded.balance, language = excluded.language"
+    " kind = excluded.kind, balance = excluded.balance, language = excluded.language,"
+    " email = excluded.email, status = excluded.status, closed_at = excluded.closed_at"
 )
 _UPSERT_SUBSCRIPTION = (
     f"INSERT INTO subscriptions ({_SUBSCRIPTION_COLUMNS})"  # noqa: S608
@@ -106,9 +88,9 @@ def _subscription(row: Row) -> Subscription:
         period_start=from_micros(row[6]),
         expires_at=from_micros(row[7]),
         auto_renew=bool(row[8]),
-        next_action_at=_opt_dt(row[9]),
-        failed_since=_opt_dt(row[10]),
-        cancelled_at=_opt_dt(row[11]),
+        next_action_at=opt_dt(row[9]),
+        failed_since=opt_dt(row[10]),
+        cancelled_at=opt_dt(row[11]),
         charge_month=row[12],
         charged_in_month=row[13],
         usage_bytes=row[14],
@@ -116,7 +98,9 @@ def _subscription(row: Row) -> Subscription:
 
 
 def _subscriber(row: Row) -> Subscriber:
-    return Subscriber(row[0], row[1], row[2], row[3], from_micros(row[4]))
+    return Subscriber(
+        row[0], row[1], row[2], row[3], from_micros(row[4]), row[5], row[6], opt_dt(row[7])
+    )
 
 
 def _outgoing(row: Row) -> Outgoing:
@@ -132,7 +116,7 @@ def _outgoing(row: Row) -> Outgoing:
     )
 
 
-class SqliteSession:
+class SqliteSession(MailSessionMixin):
     """Implements ``Transaction`` and ``Queries`` on one connection, for one transaction."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -148,6 +132,7 @@ class SqliteSession:
             _INSERT_INBOUND: [],
             _INSERT_OUTBOX: [],
             _UPSERT_META: [],
+            INSERT_MAIL: [],
         }
         self._dirty = False
 
@@ -190,6 +175,19 @@ class SqliteSession:
         subscriber = self._subscribers[msisdn] = _subscriber(row)
         return subscriber
 
+    def subscriber_by_email(self, address: str) -> Subscriber | None:
+        row = self._read(
+            f"SELECT {_SUBSCRIBER_COLUMNS} FROM subscribers"  # noqa: S608
+            " WHERE email = ? AND status = 'active'",
+            (address,),
+        ).fetchone()
+        if row is None:
+            return None
+        known = self._subscribers.get(row[0])
+        if known is None:
+            known = self._subscribers[row[0]] = _subscriber(row)
+        return known
+
     def put_subscriber(self, s: Subscriber) -> None:
         self._subscribers[s.msisdn] = s
         self._subscriber_rows[s.msisdn] = (
@@ -198,6 +196,9 @@ class SqliteSession:
             s.balance,
             s.language,
             micros(s.created_at),
+            s.email,
+            s.status,
+            opt_micros(s.closed_at),
         )
         self._dirty = True
 
@@ -230,9 +231,9 @@ class SqliteSession:
             micros(s.period_start),
             micros(s.expires_at),
             int(s.auto_renew),
-            _opt(s.next_action_at),
-            _opt(s.failed_since),
-            _opt(s.cancelled_at),
+            opt_micros(s.next_action_at),
+            opt_micros(s.failed_since),
+            opt_micros(s.cancelled_at),
             s.charge_month,
             s.charged_in_month,
             s.usage_bytes,
@@ -242,7 +243,7 @@ class SqliteSession:
         """Due subscriptions in time order; their subscribers join the identity map."""
         columns = ", ".join(f"s.{c.strip()}" for c in _SUBSCRIPTION_COLUMNS.split(","))
         rows = self._read(
-            f"SELECT {columns}, b.msisdn, b.kind, b.balance, b.language, b.created_at"  # noqa: S608
+            f"SELECT {columns}, {_SUBSCRIBER_OF_B}"  # noqa: S608
             " FROM subscriptions s JOIN subscribers b ON b.msisdn = s.msisdn"
             " WHERE s.next_action_at IS NOT NULL AND s.next_action_at <= ?"
             " ORDER BY s.next_action_at, s.id LIMIT ?",
@@ -257,7 +258,7 @@ class SqliteSession:
         row = self._read(
             "SELECT min(next_action_at) FROM subscriptions WHERE next_action_at IS NOT NULL"
         ).fetchone()
-        return _opt_dt(row[0])
+        return opt_dt(row[0])
 
     # money
     def add_charge(self, c: ChargeRecord) -> None:

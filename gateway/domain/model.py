@@ -10,8 +10,10 @@ from carrier_rules import Language, SubscriberKind
 from gateway.domain.encoding import Encoding
 
 __all__ = [
+    "AccountStatus",
     "ChargeReason",
     "ChargeRecord",
+    "EmailOrigin",
     "InboundSms",
     "InvoiceLine",
     "LedgerEntry",
@@ -20,11 +22,17 @@ __all__ = [
     "Subscriber",
     "Subscription",
     "SubscriptionStatus",
+    "Ticket",
+    "TicketEvent",
 ]
 
 SubscriptionStatus = Literal["active", "cancelled", "expired", "renewal_failed"]
 ChargeReason = Literal["registration", "renewal", "cancellation"]
 LedgerReason = Literal["provision", "adjustment", "topup", "charge"]
+AccountStatus = Literal["active", "closed"]
+TicketStatus = Literal["open", "verifying", "closed"]
+TicketKind = Literal["account_closure", "general"]
+TicketSource = Literal["email", "portal"]
 
 #: statuses that still have something scheduled (a renewal or a retry)
 OPEN_STATUSES: frozenset[SubscriptionStatus] = frozenset({"active", "renewal_failed"})
@@ -37,6 +45,11 @@ class Subscriber:
     balance: int
     language: Language | None
     created_at: datetime
+    #: confirmation emails go here; mail from it to ``<shortcode>@<domain>`` is a command
+    email: str | None = None
+    #: ``closed`` once a support ticket closed the account (its data is kept)
+    status: AccountStatus = "active"
+    closed_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -110,6 +123,15 @@ class LedgerEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class EmailOrigin:
+    """Where an MO that arrived by email came from: its replies are also mailed back."""
+
+    address: str
+    subject: str
+    message_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class InboundSms:
     """A mobile-originated SMS (MO) after validation: canonical MSISDN, known id."""
 
@@ -119,6 +141,8 @@ class InboundSms:
     text: str
     #: whether the sender gave the id (only those are de-duplicated)
     client_id: bool = True
+    #: set when the command came by email to ``<shortcode>@<domain>``
+    email: EmailOrigin | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,3 +157,40 @@ class Outgoing:
     encoding: Encoding
     segments: int
     at: datetime
+
+
+@dataclass(slots=True)
+class Ticket:
+    """A support request (seed 003): by email to ``support@<domain>`` or from the portal.
+
+    An ``account_closure`` ticket is verified with a one-time code sent by SMS to the
+    account's MSISDN (only its hash is kept); the account is closed when it matches.
+    """
+
+    id: int
+    source: TicketSource
+    kind: TicketKind
+    status: TicketStatus
+    requester: str | None
+    msisdn: str | None
+    product: str
+    category: str
+    title: str
+    content: str
+    created_at: datetime
+    updated_at: datetime
+    otp_hash: str | None = None
+    otp_expires_at: datetime | None = None
+    otp_attempts: int = 0
+    resolution: str | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketEvent:
+    """One line of a ticket's history: a status change or a message in its thread."""
+
+    ticket_id: int
+    at: datetime
+    status: TicketStatus
+    note: str

@@ -28,6 +28,7 @@ from carrier_rules import (
 )
 from gateway.domain.encoding import layout
 from gateway.domain.grammar import parse_command
+from gateway.domain.mail import MailKind, OutgoingMail
 from gateway.domain.model import (
     ChargeReason,
     ChargeRecord,
@@ -38,11 +39,19 @@ from gateway.domain.model import (
     Subscriber,
     Subscription,
 )
-from gateway.errors import GatewayError, UnknownShortcode
+from gateway.errors import AccountClosed, EmailInUse, GatewayError, UnknownShortcode
 from gateway.service.ports import Transaction
 from gateway.service.replies import Replies
 
-__all__ = ["DueResult", "Engine", "SmsResult"]
+__all__ = ["KEEP", "DueResult", "Engine", "SmsResult"]
+
+
+class _Keep:
+    """The type of ``KEEP``: "leave this field as it is" (None means "clear it")."""
+
+
+#: pass as ``email=`` to ``provision`` to leave a subscriber's address unchanged
+KEEP = _Keep()
 
 
 _ID_PREFIX = os.urandom(8).hex()
@@ -87,6 +96,7 @@ class Engine:
         catalogs: Mapping[str, Catalog],
         auto_provision: bool,
         default_balance: int,
+        mail_domain: str = "sms.local",
         new_id: Callable[[], str] = _new_id,
     ) -> None:
         self._catalogs = dict(catalogs)
@@ -99,11 +109,19 @@ class Engine:
                 self._products[package.code] = _Product(catalog, package, self._replies[shortcode])
         self._auto_provision = auto_provision
         self._default_balance = default_balance
+        self._mail_domain = mail_domain
         self._new_id = new_id
 
     @property
     def shortcodes(self) -> frozenset[str]:
         return frozenset(self._catalogs)
+
+    @property
+    def mail_domain(self) -> str:
+        return self._mail_domain
+
+    def new_id(self) -> str:
+        return self._new_id()
 
     def catalog(self, shortcode: str) -> Catalog:
         try:
@@ -122,9 +140,19 @@ class Engine:
         balance: int | None,
         language: Language | None,
         now: datetime,
+        email: str | None | _Keep = KEEP,
     ) -> tuple[Subscriber, bool]:
-        """Create or update a subscriber; returns it and whether it was created."""
+        """Create or update a subscriber; returns it and whether it was created.
+
+        ``email`` is an already normalised address, None to remove it, or ``KEEP``.
+        """
         subscriber = tx.get_subscriber(msisdn)
+        if subscriber is not None and subscriber.status == "closed":
+            raise AccountClosed(msisdn)
+        if isinstance(email, str):
+            owner = tx.subscriber_by_email(email)
+            if owner is not None and owner.msisdn != msisdn:
+                raise EmailInUse(email, owner.msisdn)
         if subscriber is None:
             subscriber = Subscriber(
                 msisdn=msisdn,
@@ -132,6 +160,7 @@ class Engine:
                 balance=self._default_balance if balance is None else balance,
                 language=language,
                 created_at=now,
+                email=None if isinstance(email, _Keep) else email,
             )
             tx.put_subscriber(subscriber)
             tx.add_ledger_entry(
@@ -142,6 +171,8 @@ class Engine:
             subscriber.kind = kind
         if language is not None:
             subscriber.language = language
+        if not isinstance(email, _Keep):
+            subscriber.email = email
         if balance is not None and balance != subscriber.balance:
             delta = balance - subscriber.balance
             subscriber.balance = balance
@@ -153,6 +184,8 @@ class Engine:
         self, tx: Transaction, subscriber: Subscriber, amount: int, now: datetime
     ) -> list[Outgoing]:
         """Add to the main balance, then renew at once what failed for lack of it."""
+        if subscriber.status == "closed":
+            raise AccountClosed(subscriber.msisdn)
         subscriber.balance += amount
         tx.put_subscriber(subscriber)
         tx.add_ledger_entry(
@@ -193,6 +226,9 @@ class Engine:
                 tx, sms.msisdn, kind=None, balance=None, language=None, now=now
             )
         lang = replies.language(subscriber.language)
+        if subscriber.status == "closed":
+            text = replies.render(lang, "account_closed", msisdn=sms.msisdn)
+            return SmsResult([self._emit(tx, catalog, sms.msisdn, text, sms.id, now)])
         command = parse_command(sms.text, catalog)
         if command.action == "subscribe" and command.target is not None:
             texts = self._subscribe(tx, subscriber, command.target, lang, now, sms.id)
@@ -202,7 +238,42 @@ class Engine:
             texts = self._status(tx, subscriber, catalog, command.target, lang)
         else:
             texts = [replies.help(lang)]
+        if sms.email is not None:
+            self._reply_by_email(tx, catalog, subscriber, sms, texts, lang, now)
         return SmsResult([self._emit(tx, catalog, sms.msisdn, t, sms.id, now) for t in texts])
+
+    def _reply_by_email(
+        self,
+        tx: Transaction,
+        catalog: Catalog,
+        subscriber: Subscriber,
+        sms: InboundSms,
+        texts: list[str],
+        lang: Language,
+        now: datetime,
+    ) -> None:
+        """A command that came by email is answered by email too, in its thread."""
+        origin = sms.email
+        assert origin is not None
+        subject, body = self._replies[catalog.shortcode].email(
+            lang, "reply", text="\n\n".join(texts), msisdn=subscriber.msisdn, command=sms.text
+        )
+        refs = () if origin.message_id is None else (origin.message_id,)
+        tx.add_mail(
+            OutgoingMail(
+                id=self._new_id(),
+                sender=f"{catalog.shortcode}@{self._mail_domain}",
+                sender_name=f"{catalog.operator} {catalog.shortcode}",
+                to=(origin.address,),
+                subject=subject,
+                body=body,
+                at=now,
+                kind="reply",
+                msisdn=subscriber.msisdn,
+                in_reply_to=origin.message_id,
+                references=refs,
+            )
+        )
 
     def system_error(self, tx: Transaction, sms: InboundSms, now: datetime) -> SmsResult:
         """The reply to a message whose processing failed: nothing was charged."""
@@ -271,7 +342,9 @@ class Engine:
             next_action_at=None,
         )
         self._start_period(tx, subscriber, sub, product, charge, "registration", now, message_id)
-        return [self._confirmation(product, subscriber, sub, charge, lang, "registered")]
+        text = self._confirmation(product, subscriber, sub, charge, lang, "registered")
+        self._mail(tx, product, subscriber, "registered", text, now)
+        return [text]
 
     def _cancel(
         self,
@@ -283,13 +356,28 @@ class Engine:
         message_id: str,
     ) -> list[str]:
         product = self._products[code]
-        replies, tz = product.replies, product.catalog.zone
         sub = next((s for s in tx.open_subscriptions(subscriber.msisdn) if s.package == code), None)
         if sub is None:
-            return [replies.render(lang, "not_registered", package=code)]
+            return [product.replies.render(lang, "not_registered", package=code)]
+        text = self._cancel_subscription(tx, subscriber, sub, product, lang, now, message_id)
+        self._mail(tx, product, subscriber, "cancelled", text, now)
+        return [text]
+
+    def _cancel_subscription(
+        self,
+        tx: Transaction,
+        subscriber: Subscriber,
+        sub: Subscription,
+        product: _Product,
+        lang: Language,
+        now: datetime,
+        message_id: str | None,
+    ) -> str:
+        """End a subscription now, with the cancellation correction the rules ask for."""
+        replies, tz, code = product.replies, product.catalog.zone, sub.package
         month = month_key(now, tz)
         self._end(sub, "cancelled", now)
-        texts = [replies.render(lang, "cancelled", package=code, at=replies.when(now))]
+        text = replies.render(lang, "cancelled", package=code, at=replies.when(now))
         adjustment = cancellation_adjustment(
             product.package,
             subscriber.kind,
@@ -299,7 +387,7 @@ class Engine:
         )
         if adjustment is not None:
             self._charge(tx, subscriber, sub, product, adjustment, "cancellation", now, message_id)
-            texts[0] += " " + replies.render(
+            text += " " + replies.render(
                 lang,
                 "cancel_adjusted",
                 package=code,
@@ -307,7 +395,28 @@ class Engine:
                 amount=replies.money(lang, sub.charged_in_month),
             )
         tx.put_subscription(sub)
-        return texts
+        return text
+
+    def close_account(self, tx: Transaction, subscriber: Subscriber, now: datetime) -> list[str]:
+        """Close an account (a verified support request): every open pack is cancelled by
+        the normal cancellation rules, the account is kept, ``closed``. Returns the packs
+        cancelled. The support desk tells the subscriber (one SMS, one email)."""
+        if subscriber.status == "closed":
+            raise AccountClosed(subscriber.msisdn)
+        cancelled: list[str] = []
+        for sub in tx.open_subscriptions(subscriber.msisdn):
+            product = self._products.get(sub.package)
+            if product is None:
+                self._end(sub, "cancelled", now)
+                tx.put_subscription(sub)
+            else:
+                lang = product.replies.language(subscriber.language)
+                self._cancel_subscription(tx, subscriber, sub, product, lang, now, None)
+            cancelled.append(sub.package)
+        subscriber.status = "closed"
+        subscriber.closed_at = now
+        tx.put_subscriber(subscriber)
+        return cancelled
 
     def _status(
         self,
@@ -402,6 +511,7 @@ class Engine:
             first_failure = sub.failed_since or at
             retry_at = next_retry(catalog.renewal, first_failed_at=first_failure, now=at)
             notify = sub.status == "active"
+            key: MailKind
             if retry_at is None:
                 self._end(sub, "expired", at)
                 key = "renewal_gave_up"
@@ -422,9 +532,11 @@ class Engine:
                 balance=replies.money(lang, subscriber.balance),
                 price=replies.money(lang, charge.amount),
             )
+            self._mail(tx, product, subscriber, key, text, at)
             return [self._emit(tx, catalog, subscriber.msisdn, text, None, at)]
         self._start_period(tx, subscriber, sub, product, charge, "renewal", at, None)
         text = self._confirmation(product, subscriber, sub, charge, lang, "renewed")
+        self._mail(tx, product, subscriber, "renewed", text, at)
         return [self._emit(tx, catalog, subscriber.msisdn, text, None, at)]
 
     # -- shared steps -----------------------------------------------------------------
@@ -538,6 +650,37 @@ class Engine:
             sub.status = "expired"
         sub.auto_renew = False
         sub.next_action_at = None
+
+    def _mail(
+        self,
+        tx: Transaction,
+        product: _Product,
+        subscriber: Subscriber,
+        key: MailKind,
+        text: str,
+        at: datetime,
+    ) -> None:
+        """The confirmation email of an event, to subscribers that have an address."""
+        if subscriber.email is None:
+            return
+        catalog = product.catalog
+        lang = product.replies.language(subscriber.language)
+        subject, body = product.replies.email(
+            lang, key, text=text, msisdn=subscriber.msisdn, package=product.package.code
+        )
+        tx.add_mail(
+            OutgoingMail(
+                id=self._new_id(),
+                sender=f"{catalog.shortcode}@{self._mail_domain}",
+                sender_name=f"{catalog.operator} {catalog.shortcode}",
+                to=(subscriber.email,),
+                subject=subject,
+                body=body,
+                at=at,
+                kind=key,
+                msisdn=subscriber.msisdn,
+            )
+        )
 
     def _emit(
         self,

@@ -64,6 +64,13 @@ class Replies:
         fields.setdefault("shortcode", self._catalog.shortcode)
         return _fill(self._catalog.templates[lang][key], tuple(fields.items()))
 
+    def email(self, lang: Language, key: str, **fields: Any) -> tuple[str, str]:
+        """The subject and body of one of the catalog's emails."""
+        fields.setdefault("shortcode", self._catalog.shortcode)
+        fields.setdefault("operator", self._catalog.operator)
+        template = self._catalog.emails[lang][key]
+        return template.subject.format(**fields), template.body.format(**fields)
+
     def commands(self, lang: Language) -> str:
         return "; ".join(
             self.render(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from gateway.domain.mail import OutgoingMail, StoredMail
 from gateway.domain.model import (
     ChargeRecord,
     InboundSms,
@@ -26,6 +27,8 @@ from gateway.domain.model import (
     Outgoing,
     Subscriber,
     Subscription,
+    Ticket,
+    TicketEvent,
 )
 from gateway.errors import StorageError
 
@@ -61,6 +64,12 @@ class _State:
     published: set[str] = field(default_factory=set)
     not_answers: set[str] = field(default_factory=set)
     meta: dict[str, str] = field(default_factory=dict)
+    #: mail in the order recorded; a StoredMail is replaced, never mutated
+    mail: dict[str, StoredMail] = field(default_factory=dict)
+    hidden_mail: set[str] = field(default_factory=set)
+    tickets: dict[int, Ticket] = field(default_factory=dict)
+    ticket_events: list[TicketEvent] = field(default_factory=list)
+    support_inbox: dict[str, int] = field(default_factory=dict)
 
     def copy(self) -> _State:
         return _State(
@@ -74,6 +83,11 @@ class _State:
             published=set(self.published),
             not_answers=set(self.not_answers),
             meta=dict(self.meta),
+            mail=dict(self.mail),
+            hidden_mail=set(self.hidden_mail),
+            tickets=dict(self.tickets),
+            ticket_events=list(self.ticket_events),
+            support_inbox=dict(self.support_inbox),
         )
 
 
@@ -227,6 +241,127 @@ class FakeSession:
             ),
             "unpublished": len(self._state.outbox) - len(self._state.published),
         }
+
+    # -- email channel -----------------------------------------------------------------
+
+    def subscriber_by_email(self, address: str) -> Subscriber | None:
+        for stored in self._state.subscribers.values():
+            if stored.email == address and stored.status == "active":
+                return dataclasses.replace(stored)
+        return None
+
+    def add_mail(self, mail: OutgoingMail) -> None:
+        if mail.id in self._state.mail:
+            raise FakeIntegrityError(f"UNIQUE: mail {mail.id}")
+        self._state.mail[mail.id] = StoredMail(mail, "queued")
+
+    def _update_mail(self, mail_id: str, **changes: Any) -> None:
+        stored = self._state.mail.get(mail_id)
+        if stored is not None and stored.status == "queued":
+            self._state.mail[mail_id] = dataclasses.replace(stored, **changes)
+
+    def mail_sent(self, ids: Sequence[str], at: datetime) -> None:
+        for mail_id in ids:
+            stored = self._state.mail.get(mail_id)
+            attempts = 0 if stored is None else stored.attempts + 1
+            self._update_mail(mail_id, status="sent", sent_at=at, attempts=attempts)
+
+    def mail_retry(self, mail_id: str, *, attempts: int, next_at: datetime, error: str) -> None:
+        self._update_mail(mail_id, attempts=attempts, last_error=error)
+
+    def mail_failed(self, mail_id: str, *, attempts: int, error: str) -> None:
+        self._update_mail(mail_id, status="failed", attempts=attempts, last_error=error)
+
+    def delete_mail(self, ids: Sequence[str] | None) -> int:
+        chosen = [
+            i for i in (ids if ids is not None else list(self._state.mail)) if i in self._state.mail
+        ]
+        removed = 0
+        for mail_id in chosen:
+            if self._state.mail[mail_id].status == "queued":
+                if mail_id not in self._state.hidden_mail:
+                    self._state.hidden_mail.add(mail_id)
+                    removed += 1
+            else:
+                del self._state.mail[mail_id]
+                removed += 1
+        return removed
+
+    def mark_mail_read(self, mail_id: str) -> None:
+        stored = self._state.mail.get(mail_id)
+        if stored is not None:
+            self._state.mail[mail_id] = dataclasses.replace(stored, read=True)
+
+    def queued_mail(self, due: datetime, limit: int) -> list[StoredMail]:
+        return [m for m in self._state.mail.values() if m.status == "queued"][:limit]
+
+    def next_mail_attempt(self) -> datetime | None:
+        queued = [m.mail.at for m in self._state.mail.values() if m.status == "queued"]
+        return min(queued, default=None)
+
+    def _visible_mail(self) -> list[StoredMail]:
+        return [
+            m for i, m in reversed(self._state.mail.items()) if i not in self._state.hidden_mail
+        ]
+
+    def mails(self, *, start: int, limit: int) -> tuple[list[StoredMail], int, int]:
+        visible = self._visible_mail()
+        unread = sum(1 for m in visible if not m.read)
+        return visible[start : start + limit], len(visible), unread
+
+    def all_mail(self, limit: int) -> list[StoredMail]:
+        return self._visible_mail()[:limit]
+
+    def get_mail(self, mail_id: str) -> StoredMail | None:
+        if mail_id in self._state.hidden_mail:
+            return None
+        return self._state.mail.get(mail_id)
+
+    def ticket_mail(self, ticket_id: int) -> list[StoredMail]:
+        return [m for m in self._state.mail.values() if m.mail.ticket_id == ticket_id]
+
+    def next_ticket_id(self) -> int:
+        return max(self._state.tickets, default=0) + 1
+
+    def get_ticket(self, ticket_id: int) -> Ticket | None:
+        stored = self._state.tickets.get(ticket_id)
+        return None if stored is None else dataclasses.replace(stored)
+
+    def put_ticket(self, ticket: Ticket) -> None:
+        if ticket.msisdn is not None and ticket.msisdn not in self._state.subscribers:
+            raise FakeIntegrityError(f"FOREIGN KEY: no subscriber {ticket.msisdn}")
+        self._state.tickets[ticket.id] = dataclasses.replace(ticket)
+
+    def tickets(self) -> list[Ticket]:
+        return [dataclasses.replace(t) for _, t in sorted(self._state.tickets.items())]
+
+    def add_ticket_event(self, event: TicketEvent) -> None:
+        if event.ticket_id not in self._state.tickets:
+            raise FakeIntegrityError(f"FOREIGN KEY: no ticket {event.ticket_id}")
+        self._state.ticket_events.append(event)
+
+    def ticket_events(self, ticket_id: int) -> list[TicketEvent]:
+        return [e for e in self._state.ticket_events if e.ticket_id == ticket_id]
+
+    def ticket_of_mail(self, message_ids: Sequence[str]) -> int | None:
+        for message_id in message_ids:
+            local = message_id.partition("@")[0]
+            stored = self._state.mail.get(local)
+            if stored is not None and stored.mail.ticket_id is not None:
+                return stored.mail.ticket_id
+            if message_id in self._state.support_inbox:
+                return self._state.support_inbox[message_id]
+        return None
+
+    def support_mail_seen(self, message_id: str) -> int | None:
+        return self._state.support_inbox.get(message_id)
+
+    def record_support_mail(
+        self, *, message_id: str, ticket_id: int, sender: str, subject: str, at: datetime
+    ) -> None:
+        if message_id in self._state.support_inbox:
+            raise FakeIntegrityError(f"PRIMARY KEY: support mail {message_id}")
+        self._state.support_inbox[message_id] = ticket_id
 
 
 def _check_deferred(state: _State) -> None:
