@@ -14,20 +14,25 @@ from zoneinfo import ZoneInfo
 import structlog
 import uvicorn
 
-from carrier_rules import Catalog, CatalogError, parse_catalog
+from carrier_rules import Catalog, CatalogError, SupportPolicy, parse_catalog, parse_support_policy
 from gateway.adapters.broker import embedded_broker, is_listening
 from gateway.adapters.clock import SystemClock, VirtualClock
 from gateway.adapters.http import create_app
 from gateway.adapters.mqtt import MqttTransport
+from gateway.adapters.smtp import SmtpIntake, start_smtp_server
+from gateway.adapters.smtp_relay import SinkSender, SmtpRelay, parse_relay_url
 from gateway.adapters.sqlite_store import SqliteStore
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
 from gateway.service.engine import Engine
 from gateway.service.gateway import GatewayService
-from gateway.service.ports import Clock
+from gateway.service.mail import MailDelivery
+from gateway.service.ports import Clock, MailSender
+from gateway.service.support import SupportService
+from gateway.service.tickets import TicketDesk
 from gateway.settings import Settings
 
-__all__ = ["Running", "load_catalogs", "serve"]
+__all__ = ["Running", "load_catalogs", "load_support_policy", "serve"]
 
 log = structlog.get_logger("gateway")
 
@@ -55,6 +60,16 @@ def load_catalogs(paths: list[Path]) -> Mapping[str, Catalog]:
     return catalogs
 
 
+def load_support_policy(path: Path) -> SupportPolicy:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(
+            source=str(path), field="(file)", reason=exc.strerror or str(exc)
+        ) from exc
+    return parse_support_policy(text, source=str(path))
+
+
 class _HttpServer(uvicorn.Server):
     """uvicorn without its own signal handling: ``serve`` shuts everything down in order."""
 
@@ -71,6 +86,7 @@ class Running:
     http_port: int
     mqtt_host: str
     mqtt_port: int
+    smtp_port: int
     service: GatewayService
 
 
@@ -92,6 +108,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
     """Run the gateway until SIGINT/SIGTERM."""
     configure_logging(settings.log_level, settings.log_format)
     catalogs = load_catalogs(settings.catalogs)
+    policy = load_support_policy(settings.support_policy)
     tz = ZoneInfo(settings.display_timezone)
     async with contextlib.AsyncExitStack() as stack:
         endpoint = settings.mqtt_endpoint()
@@ -129,6 +146,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             catalogs=catalogs,
             auto_provision=settings.auto_provision,
             default_balance=settings.default_balance,
+            mail_domain=settings.mail_domain,
         )
         transport = MqttTransport(
             host=host,
@@ -139,11 +157,50 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             username=user,
             password=password,
         )
-        service = GatewayService(engine=engine, store=store, clock=clock, publisher=transport)
+        sender: MailSender
+        if settings.smtp_relay_url is not None:
+            relay = SmtpRelay(config=parse_relay_url(settings.smtp_relay_url))
+            stack.push_async_callback(relay.close)
+            sender = relay
+        else:
+            sender = SinkSender()
+        delivery = MailDelivery(
+            store=store,
+            sender=sender,
+            clock=SystemClock(),
+            retry_base=settings.mail_retry_base,
+            retry_max=settings.mail_retry_max,
+        )
+        service = GatewayService(
+            engine=engine,
+            store=store,
+            clock=clock,
+            publisher=transport,
+            on_commit=delivery.notify,
+        )
         transport.attach(service)
+        await stack.enter_async_context(delivery)
         await stack.enter_async_context(service)
+        support = SupportService(gateway=service, desk=TicketDesk(engine=engine, policy=policy))
+        smtp_server = await start_smtp_server(
+            intake=SmtpIntake(support=support, max_recipients=settings.smtp_max_recipients),
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            hostname=settings.mail_domain,
+            data_size_limit=settings.smtp_max_size,
+            idle_timeout=settings.smtp_timeout,
+            users=(
+                {u: p.get_secret_value() for u, p in settings.smtp_users.items()}
+                if settings.smtp_auth == "required"
+                else None
+            ),
+        )
+        stack.push_async_callback(smtp_server.wait_closed)
+        stack.callback(smtp_server.close)
+        smtp_port = int(smtp_server.sockets[0].getsockname()[1])
         app = create_app(
             service,
+            support=support,
             tz=tz,
             health={
                 "mqtt": lambda: {
@@ -153,6 +210,13 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                     "protocol": transport.protocol_in_use,
                 },
                 "shortcodes": sorted(catalogs),
+                "smtp": {
+                    "host": settings.smtp_host,
+                    "port": smtp_port,
+                    "domain": settings.mail_domain,
+                    "auth": settings.smtp_auth,
+                    "delivery": sender.describe(),
+                },
             },
         )
         server = _HttpServer(
@@ -188,13 +252,16 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             "gateway_started",
             http=f"http://{settings.http_host}:{http_port}",
             mqtt=f"mqtt://{host}:{port}",
+            smtp=f"smtp://{settings.smtp_host}:{smtp_port}",
+            mail_domain=settings.mail_domain,
+            mail_delivery=sender.describe(),
             clock=clock.mode,
             now=clock.now().isoformat(),
             database=settings.database_url,
             shortcodes=sorted(catalogs),
         )
         if on_ready is not None:
-            on_ready(Running(settings.http_host, http_port, host, port, service))
+            on_ready(Running(settings.http_host, http_port, host, port, smtp_port, service))
         await http_task  # returns on SIGINT/SIGTERM
         with contextlib.suppress(TimeoutError):  # publish what is committed, while MQTT is up
             async with asyncio.timeout(5):

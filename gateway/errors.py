@@ -11,10 +11,10 @@ __all__ = [
     "InvalidMessage",
     "InvalidMsisdn",
     "StorageError",
+    "TicketError",
     "UnknownShortcode",
     "UnknownSubscriber",
     "UnknownTicket",
-    "TicketError",
 ]
 
 

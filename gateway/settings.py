@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import carrier_rules
+from gateway.adapters.smtp_relay import parse_relay_url
 
-__all__ = ["DEFAULT_CATALOG", "Settings"]
+__all__ = ["DEFAULT_CATALOG", "DEFAULT_SUPPORT_POLICY", "Settings"]
 
-DEFAULT_CATALOG = Path(carrier_rules.__file__).resolve().parent / "catalogs" / "zalo.toml"
+_CATALOGS = Path(carrier_rules.__file__).resolve().parent / "catalogs"
+DEFAULT_CATALOG = _CATALOGS / "zalo.toml"
+DEFAULT_SUPPORT_POLICY = _CATALOGS / "support.toml"
+_DOMAIN = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 
 
 class Settings(BaseSettings):
@@ -33,7 +40,27 @@ class Settings(BaseSettings):
     clock_start: AwareDatetime | None = None
     auto_provision: bool = True
     default_balance: int = Field(default=50_000, ge=0)
+    smtp_host: str = "127.0.0.1"
+    #: 0 picks a free port (logged at start-up)
     smtp_port: int = Field(default=2525, ge=0, le=65535)
+    #: mail to ``<shortcode>@<domain>`` is a command, to ``support@<domain>`` a ticket
+    mail_domain: str = "sms.local"
+    #: the largest mail accepted, in bytes (larger: 552)
+    smtp_max_size: int = Field(default=1_048_576, ge=1024)
+    smtp_max_recipients: int = Field(default=10, ge=1, le=1000)
+    #: seconds a client may stay silent before the server hangs up
+    smtp_timeout: float = Field(default=60.0, gt=0)
+    #: ``required``: AUTH PLAIN/LOGIN before MAIL, against ``smtp_users`` (no TLS!)
+    smtp_auth: Literal["none", "required"] = "none"
+    #: JSON object of user -> password, e.g. ``{"harness": "s3cret"}``
+    smtp_users: dict[str, SecretStr] = Field(default_factory=dict)
+    #: ``smtp://[user:pass@]host[:port]`` or ``smtps://...``; unset: keep mail in the sink
+    smtp_relay_url: str | None = None
+    #: delivery retries back off from this many seconds, doubling, up to the maximum
+    mail_retry_base: float = Field(default=2.0, gt=0)
+    mail_retry_max: float = Field(default=300.0, gt=0)
+    #: the support desk's policy (verification, closure phrases, texts)
+    support_policy: Path = DEFAULT_SUPPORT_POLICY
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     #: catalog files (TOML); the Zalo packs of short code 888 by default
@@ -50,6 +77,30 @@ class Settings(BaseSettings):
         if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
             raise ValueError(f"expected mqtt://host:port, got {value!r}")
         return value
+
+    @field_validator("mail_domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        domain = value.strip().lower()
+        if not _DOMAIN.match(domain):
+            raise ValueError(f"expected a mail domain like sms.local, got {value!r}")
+        return domain
+
+    @field_validator("smtp_relay_url")
+    @classmethod
+    def _relay_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parse_relay_url(value)  # raises ValueError with the reason
+        return value
+
+    @model_validator(mode="after")
+    def _auth_has_users(self) -> Settings:
+        if self.smtp_auth == "required" and not self.smtp_users:
+            raise ValueError(
+                'SCGW_SMTP_AUTH=required needs SCGW_SMTP_USERS, e.g. {"harness": "s3cret"}'
+            )
+        return self
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -12,17 +12,26 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from carrier_rules import Language, SubscriberKind
+from gateway.adapters.http_support import support_router
+from gateway.domain.mail import normalize_address
 from gateway.domain.model import ChargeRecord, InboundSms, Subscription
 from gateway.domain.msisdn import canonical_msisdn
 from gateway.errors import (
+    AccountClosed,
     ClockError,
+    EmailInUse,
     GatewayError,
+    InvalidEmail,
     InvalidMessage,
     InvalidMsisdn,
+    TicketError,
     UnknownShortcode,
     UnknownSubscriber,
+    UnknownTicket,
 )
+from gateway.service.engine import KEEP, Keep
 from gateway.service.gateway import GatewayService, SubscriberView
+from gateway.service.support import SupportService
 
 __all__ = ["create_app"]
 
@@ -37,6 +46,8 @@ class SubscriberIn(_Body):
     kind: SubscriberKind | None = None
     balance: Annotated[int, Field(ge=0)] | None = None
     language: Language | None = None
+    #: confirmation emails go here; ``null`` removes it, leaving it out keeps it
+    email: Annotated[str, Field(max_length=254)] | None = None
 
 
 class TopupIn(_Body):
@@ -64,7 +75,11 @@ class AdvanceIn(_Body):
 
 
 def create_app(
-    service: GatewayService, *, tz: tzinfo, health: dict[str, Any] | None = None
+    service: GatewayService,
+    *,
+    support: SupportService,
+    tz: tzinfo,
+    health: dict[str, Any] | None = None,
 ) -> FastAPI:
     """The FastAPI application over a running :class:`GatewayService`."""
     app = FastAPI(
@@ -98,6 +113,9 @@ def create_app(
             "kind": s.kind,
             "balance": s.balance,
             "language": s.language,
+            "email": s.email,
+            "status": s.status,
+            "closed_at": iso(s.closed_at),
             "created_at": iso(s.created_at),
             "subscriptions": [subscription_json(x) for x in view.subscriptions],
         }
@@ -119,11 +137,11 @@ def create_app(
     @app.exception_handler(GatewayError)
     async def gateway_error(_: Request, exc: Exception) -> JSONResponse:
         status = 400
-        if isinstance(exc, UnknownSubscriber | UnknownShortcode):
+        if isinstance(exc, UnknownSubscriber | UnknownShortcode | UnknownTicket):
             status = 404
-        elif isinstance(exc, ClockError):
+        elif isinstance(exc, ClockError | AccountClosed | EmailInUse | TicketError):
             status = 409
-        elif isinstance(exc, InvalidMsisdn | InvalidMessage):
+        elif isinstance(exc, InvalidMsisdn | InvalidMessage | InvalidEmail):
             status = 422
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
@@ -138,8 +156,15 @@ def create_app(
 
     @app.put("/api/subscribers/{msisdn}")
     async def put_subscriber(msisdn: str, body: SubscriberIn, response: Response) -> dict[str, Any]:
+        email: str | Keep | None = KEEP
+        if "email" in body.model_fields_set:
+            email = None if body.email is None else normalize_address(body.email)
         view, created = await service.provision(
-            canonical_msisdn(msisdn), kind=body.kind, balance=body.balance, language=body.language
+            canonical_msisdn(msisdn),
+            kind=body.kind,
+            balance=body.balance,
+            language=body.language,
+            email=email,
         )
         response.status_code = 201 if created else 200
         return subscriber_json(view)
@@ -233,4 +258,5 @@ def create_app(
         result = await service.advance(to=target)
         return {"now": iso(result.now), "mode": service.clock.mode, "processed": result.processed}
 
+    app.include_router(support_router(support, tz=tz))
     return app

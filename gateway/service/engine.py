@@ -43,15 +43,15 @@ from gateway.errors import AccountClosed, EmailInUse, GatewayError, UnknownShort
 from gateway.service.ports import Transaction
 from gateway.service.replies import Replies
 
-__all__ = ["KEEP", "DueResult", "Engine", "SmsResult"]
+__all__ = ["KEEP", "DueResult", "Engine", "Keep", "SmsResult"]
 
 
-class _Keep:
+class Keep:
     """The type of ``KEEP``: "leave this field as it is" (None means "clear it")."""
 
 
 #: pass as ``email=`` to ``provision`` to leave a subscriber's address unchanged
-KEEP = _Keep()
+KEEP = Keep()
 
 
 _ID_PREFIX = os.urandom(8).hex()
@@ -140,7 +140,7 @@ class Engine:
         balance: int | None,
         language: Language | None,
         now: datetime,
-        email: str | None | _Keep = KEEP,
+        email: str | Keep | None = KEEP,
     ) -> tuple[Subscriber, bool]:
         """Create or update a subscriber; returns it and whether it was created.
 
@@ -160,7 +160,7 @@ class Engine:
                 balance=self._default_balance if balance is None else balance,
                 language=language,
                 created_at=now,
-                email=None if isinstance(email, _Keep) else email,
+                email=None if isinstance(email, Keep) else email,
             )
             tx.put_subscriber(subscriber)
             tx.add_ledger_entry(
@@ -171,7 +171,7 @@ class Engine:
             subscriber.kind = kind
         if language is not None:
             subscriber.language = language
-        if not isinstance(email, _Keep):
+        if not isinstance(email, Keep):
             subscriber.email = email
         if balance is not None and balance != subscriber.balance:
             delta = balance - subscriber.balance
@@ -693,10 +693,26 @@ class Engine:
         *,
         answer: bool = True,
     ) -> Outgoing:
+        return self.emit_sms(
+            tx, catalog.shortcode, msisdn, text, in_reply_to=in_reply_to, at=at, answer=answer
+        )
+
+    def emit_sms(
+        self,
+        tx: Transaction,
+        sender: str,
+        msisdn: str,
+        text: str,
+        *,
+        in_reply_to: str | None,
+        at: datetime,
+        answer: bool = True,
+    ) -> Outgoing:
+        """Queue an MT from ``sender`` (a short code or sender id) in this transaction."""
         shape = layout(text)
         message = Outgoing(
             id=self._new_id(),
-            shortcode=catalog.shortcode,
+            shortcode=sender,
             msisdn=msisdn,
             text=text,
             in_reply_to=in_reply_to,

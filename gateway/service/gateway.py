@@ -25,7 +25,7 @@ from gateway.domain.model import (
     Subscription,
 )
 from gateway.errors import ClockError, UnknownSubscriber
-from gateway.service.engine import DueResult, Engine, SmsResult
+from gateway.service.engine import KEEP, DueResult, Engine, Keep, SmsResult
 from gateway.service.ports import Clock, MessagePublisher, Queries, Store, Transaction
 
 __all__ = ["AdvanceResult", "GatewayService", "SubscriberView"]
@@ -86,6 +86,7 @@ class GatewayService:
         max_batch: int = 256,
         due_chunk: int = 2000,
         outbox_memory: int = 20_000,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -107,6 +108,8 @@ class GatewayService:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()  # set once the outbox (backlog included) is empty
         self._tasks: list[asyncio.Task[None]] = []
+        # told after each commit (the mail delivery loop: a commit may have queued mail)
+        self._on_commit = on_commit or (lambda: None)
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -187,6 +190,7 @@ class GatewayService:
                         outgoing.extend(result.replies)
                 item.future.set_result(result)
             self._enqueue(outgoing)
+            self._on_commit()
             self._wake.set()
 
     async def _process(self, batch: list[_Pending]) -> list[SmsResult | BaseException]:
@@ -304,6 +308,7 @@ class GatewayService:
                 if result.processed == 0:
                     return total
                 total += result.processed
+                self._on_commit()
                 if result.processed >= self._due_chunk:
                     # A burst (say every postpaid pack on the 1st): commit it first and
                     # publish after, from the database; the two would only slow each other.
@@ -362,12 +367,13 @@ class GatewayService:
         kind: SubscriberKind | None,
         balance: int | None,
         language: Language | None,
+        email: str | Keep | None = KEEP,
     ) -> tuple[SubscriberView, bool]:
         now = self._event_time()
 
         def work(tx: Transaction) -> bool:
             _, created = self.engine.provision(
-                tx, msisdn, kind=kind, balance=balance, language=language, now=now
+                tx, msisdn, kind=kind, balance=balance, language=language, now=now, email=email
             )
             return created
 
@@ -385,7 +391,23 @@ class GatewayService:
                 return self.engine.topup(tx, subscriber, amount, now)
 
             self._enqueue(await self._store.transaction(work))
+        self._on_commit()
         return await self.subscriber(msisdn)
+
+    async def apply(self, work: Callable[[Transaction, datetime], tuple[T, list[Outgoing]]]) -> T:
+        """Run a use case in one transaction, in event order with MOs and renewals: ``work``
+        gets the transaction and the event time and returns its result and the SMS to
+        publish once committed."""
+        async with self._time_lock:
+            now = self._event_time()
+            result, outgoing = await self._store.transaction(lambda tx: work(tx, now))
+            self._enqueue(outgoing)
+        self._on_commit()
+        return result
+
+    async def read(self, work: Callable[[Queries], T]) -> T:
+        """Run read-only work on the store."""
+        return await self._store.query(work)
 
     async def subscriber(self, msisdn: str) -> SubscriberView:
         def work(q: Queries) -> SubscriberView:

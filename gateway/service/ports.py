@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from gateway.domain.mail import OutgoingMail, StoredMail
+from gateway.domain.mail import DeliveryOutcome, OutgoingMail, StoredMail
 from gateway.domain.model import (
     ChargeRecord,
     InboundSms,
@@ -19,7 +19,7 @@ from gateway.domain.model import (
     TicketEvent,
 )
 
-__all__ = ["Clock", "MessagePublisher", "Queries", "Store", "Transaction"]
+__all__ = ["Clock", "MailSender", "MessagePublisher", "Queries", "Store", "Transaction"]
 
 T = TypeVar("T")
 
@@ -161,3 +161,17 @@ class MessagePublisher(Protocol):
         ...
 
     async def publish_error(self, event: dict[str, Any]) -> None: ...
+
+
+class MailSender(Protocol):
+    """Outbound transport for mail: a relay, or the gateway's own sink."""
+
+    async def deliver(self, batch: Sequence[tuple[OutgoingMail, bytes]]) -> list[DeliveryOutcome]:
+        """Deliver each ``(mail, raw RFC 5322 bytes)``: one outcome per mail, in order.
+        Never raises for a delivery problem (it is an outcome)."""
+        ...
+
+    async def close(self) -> None: ...
+    def describe(self) -> str:
+        """Where mail goes, for logs and health (no password)."""
+        ...
