@@ -79,6 +79,7 @@ class GatewayProcess:
     workdir: Path
     env: dict[str, str]
     http_port: int = field(default_factory=free_port)
+    smtp_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     runs: int = 0
 
@@ -91,7 +92,12 @@ class GatewayProcess:
         return self.workdir / "gateway.log"
 
     def start(self, timeout: float = 20) -> GatewayProcess:
-        env = {**os.environ, **self.env, "SCGW_HTTP_PORT": str(self.http_port)}
+        env = {
+            **os.environ,
+            "SCGW_SMTP_PORT": str(self.smtp_port),
+            **self.env,
+            "SCGW_HTTP_PORT": str(self.http_port),
+        }
         env.setdefault("SCGW_LOG_FORMAT", "json")
         self.runs += 1
         with self.log_path.open("ab") as log:
