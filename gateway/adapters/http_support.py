@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.adapters.mailpit import list_json, matches, message_json, parse_search, summary_json
 from gateway.domain.mail import StoredMail, to_mime
@@ -167,13 +167,29 @@ def support_router(support: SupportService, *, tz: tzinfo) -> APIRouter:
             return JSONResponse({"detail": f"no message {mail_id}"}, status_code=404)
         return Response(to_mime(stored.mail), media_type="text/plain; charset=utf-8")
 
-    @router.delete("/api/v1/messages", tags=["mailbox"])
-    async def delete_messages(
-        body: Annotated[DeleteIn | None, Body()] = None,
-    ) -> PlainTextResponse:
-        """All messages, or those in ``{"IDs": [...]}``. Mail still waiting for delivery
-        is hidden from the mailbox but still delivered."""
-        await support.delete_mail(None if body is None or not body.ids else body.ids)
+    @router.delete(
+        "/api/v1/messages",
+        tags=["mailbox"],
+        openapi_extra={
+            "requestBody": {
+                "required": False,
+                "content": {"application/json": {"schema": DeleteIn.model_json_schema()}},
+            }
+        },
+    )
+    async def delete_messages(request: Request) -> Response:
+        """All messages, or those in ``{"IDs": [...]}`` (read whatever the content type,
+        as Mailpit does). Mail still waiting for delivery is hidden from the mailbox but
+        still delivered."""
+        raw = await request.body()
+        ids: list[str] | None = None
+        if raw.strip():
+            try:
+                ids = DeleteIn.model_validate_json(raw).ids
+            except ValidationError as exc:
+                reason = exc.errors()[0]["msg"]
+                return JSONResponse({"detail": f'expected {{"IDs": [...]}}: {reason}'}, 422)
+        await support.delete_mail(ids or None)
         return PlainTextResponse("ok")
 
     return router
