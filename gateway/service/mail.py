@@ -19,6 +19,8 @@ __all__ = ["MailDelivery"]
 
 log = structlog.get_logger("gateway.mail")
 
+_DEBOUNCE = 0.05
+
 
 def _queued(q: Queries, due: datetime, limit: int) -> list[StoredMail]:
     return q.queued_mail(due, limit)
@@ -56,7 +58,6 @@ class MailDelivery:
         self._retry_base = retry_base
         self._retry_max = retry_max
         self._signal = asyncio.Event()
-        self._idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
@@ -76,12 +77,7 @@ class MailDelivery:
 
     def notify(self) -> None:
         """Something was committed that may have queued mail: look now."""
-        self._idle.clear()
         self._signal.set()
-
-    async def settled(self) -> None:
-        """Wait until nothing queued is due (mail waiting for a retry does not count)."""
-        await self._idle.wait()
 
     def backoff(self, attempts: int) -> timedelta:
         seconds = min(self._retry_base * 2 ** max(attempts - 1, 0), self._retry_max)
@@ -95,7 +91,6 @@ class MailDelivery:
             if batch:
                 await self._deliver(batch)
                 continue
-            self._idle.set()
             upcoming = await self._store.query(_next_attempt)
             timeout = 30.0
             if upcoming is not None:
@@ -103,6 +98,8 @@ class MailDelivery:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._signal.wait()
+                # commits come hundreds a second under load: look at most every 50 ms
+                await asyncio.sleep(_DEBOUNCE)
 
     async def _deliver(self, batch: Sequence[StoredMail]) -> None:
         pairs = [(stored.mail, to_mime(stored.mail)) for stored in batch]
