@@ -28,7 +28,7 @@ from carrier_rules import (
 )
 from gateway.domain.encoding import layout
 from gateway.domain.grammar import parse_command
-from gateway.domain.mail import MailKind, OutgoingMail
+from gateway.domain.mail import MailKind
 from gateway.domain.model import (
     ChargeReason,
     ChargeRecord,
@@ -40,6 +40,7 @@ from gateway.domain.model import (
     Subscription,
 )
 from gateway.errors import AccountClosed, EmailInUse, GatewayError, UnknownShortcode
+from gateway.service.mailer import CatalogMailer
 from gateway.service.ports import Transaction
 from gateway.service.replies import Replies
 
@@ -111,6 +112,12 @@ class Engine:
         self._default_balance = default_balance
         self._mail_domain = mail_domain
         self._new_id = new_id
+        self._mailers = {
+            code: CatalogMailer(
+                catalog=c, replies=self._replies[code], domain=mail_domain, new_id=new_id
+            )
+            for code, c in self._catalogs.items()
+        }
 
     @property
     def shortcodes(self) -> frozenset[str]:
@@ -255,24 +262,16 @@ class Engine:
         """A command that came by email is answered by email too, in its thread."""
         origin = sms.email
         assert origin is not None
-        subject, body = self._replies[catalog.shortcode].email(
-            lang, "reply", text="\n\n".join(texts), msisdn=subscriber.msisdn, command=sms.text
-        )
-        refs = () if origin.message_id is None else (origin.message_id,)
-        tx.add_mail(
-            OutgoingMail(
-                id=self._new_id(),
-                sender=f"{catalog.shortcode}@{self._mail_domain}",
-                sender_name=f"{catalog.operator} {catalog.shortcode}",
-                to=(origin.address,),
-                subject=subject,
-                body=body,
-                at=now,
-                kind="reply",
-                msisdn=subscriber.msisdn,
-                in_reply_to=origin.message_id,
-                references=refs,
-            )
+        self._mailers[catalog.shortcode].send(
+            tx,
+            to=origin.address,
+            lang=lang,
+            key="reply",
+            at=now,
+            msisdn=subscriber.msisdn,
+            in_reply_to=origin.message_id,
+            text="\n\n".join(texts),
+            command=sms.text,
         )
 
     def system_error(self, tx: Transaction, sms: InboundSms, now: datetime) -> SmsResult:
@@ -663,23 +662,15 @@ class Engine:
         """The confirmation email of an event, to subscribers that have an address."""
         if subscriber.email is None:
             return
-        catalog = product.catalog
-        lang = product.replies.language(subscriber.language)
-        subject, body = product.replies.email(
-            lang, key, text=text, msisdn=subscriber.msisdn, package=product.package.code
-        )
-        tx.add_mail(
-            OutgoingMail(
-                id=self._new_id(),
-                sender=f"{catalog.shortcode}@{self._mail_domain}",
-                sender_name=f"{catalog.operator} {catalog.shortcode}",
-                to=(subscriber.email,),
-                subject=subject,
-                body=body,
-                at=at,
-                kind=key,
-                msisdn=subscriber.msisdn,
-            )
+        self._mailers[product.catalog.shortcode].send(
+            tx,
+            to=subscriber.email,
+            lang=product.replies.language(subscriber.language),
+            key=key,
+            at=at,
+            msisdn=subscriber.msisdn,
+            text=text,
+            package=product.package.code,
         )
 
     def _emit(
