@@ -51,7 +51,11 @@ class SmtpIntake:
         mail_domain = self._support.mail_domain
         if domain != mail_domain:
             return f"550 5.7.1 Relaying denied: this server takes mail for @{mail_domain} only"
-        if recipient != self._support.support_address:
+        if recipient == self._support.support_address:
+            if not envelope.mail_from:
+                # a bounce or an auto-reply: answering it could start a mail loop
+                return "550 5.7.1 The support desk does not take mail from the null sender"
+        else:
             if local not in self._support.shortcodes():
                 codes = ", ".join(sorted(self._support.shortcodes()))
                 return (
