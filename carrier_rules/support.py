@@ -42,6 +42,8 @@ class Verification(_Frozen):
     code_digits: Annotated[int, Field(ge=4, le=10)] = 6
     valid_minutes: Annotated[int, Field(gt=0)] = 10
     max_attempts: Annotated[int, Field(gt=0)] = 3
+    #: codes one ticket may send (each new code follows a failed one): no SMS flood
+    max_codes: Annotated[int, Field(gt=0)] = 3
 
 
 class SupportPolicy(_Frozen):

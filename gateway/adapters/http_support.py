@@ -74,7 +74,11 @@ def support_router(support: SupportService, *, tz: tzinfo) -> APIRouter:
             "verification": (
                 None
                 if t.otp_expires_at is None
-                else {"expires_at": iso(t.otp_expires_at), "wrong_attempts": t.otp_attempts}
+                else {
+                    "expires_at": iso(t.otp_expires_at),
+                    "wrong_attempts": t.otp_attempts,
+                    "codes_sent": t.codes_sent,
+                }
             ),
             "resolution": t.resolution,
             "closed_at": iso(t.closed_at),

@@ -70,7 +70,7 @@ class SmtpIntake:
 
     async def _check_sender(self, mail_from: str | None) -> str | None:
         """Commands are taken only from an address that belongs to a subscriber."""
-        if not mail_from:
+        if not mail_from or mail_from == "<>":  # aiosmtpd keeps MAIL FROM:<> as "<>"
             return "550 5.7.1 Commands need a sender: MAIL FROM:<> cannot send commands"
         try:
             sender = normalize_address(mail_from)
@@ -94,7 +94,7 @@ class SmtpIntake:
         if mail.html_only:
             log.info("mail_html_only", note="no text/plain part: the HTML was read as text")
         queued: list[str] = []
-        for recipient in envelope.rcpt_tos:
+        for recipient in dict.fromkeys(envelope.rcpt_tos):  # a mailbox named twice: once
             try:
                 if recipient == self._support.support_address:
                     result = await self._support.support_mail(mail)

@@ -24,15 +24,17 @@ INSERT_MAIL = (
 )
 _TICKET_COLUMNS = (
     "id, source, kind, status, requester, msisdn, product, category, title, content,"
-    " created_at, updated_at, otp_hash, otp_expires_at, otp_attempts, resolution, closed_at"
+    " created_at, updated_at, otp_hash, otp_expires_at, otp_attempts, codes_sent, resolution,"
+    " closed_at"
 )
 _UPSERT_TICKET = (
     f"INSERT INTO tickets ({_TICKET_COLUMNS})"  # noqa: S608
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, status = excluded.status,"
     " requester = excluded.requester, msisdn = excluded.msisdn,"
     " updated_at = excluded.updated_at, otp_hash = excluded.otp_hash,"
     " otp_expires_at = excluded.otp_expires_at, otp_attempts = excluded.otp_attempts,"
+    " codes_sent = excluded.codes_sent,"
     " resolution = excluded.resolution, closed_at = excluded.closed_at"
 )
 
@@ -96,8 +98,9 @@ def _ticket(r: Row) -> Ticket:
         otp_hash=r[12],
         otp_expires_at=opt_dt(r[13]),
         otp_attempts=r[14],
-        resolution=r[15],
-        closed_at=opt_dt(r[16]),
+        codes_sent=r[15],
+        resolution=r[16],
+        closed_at=opt_dt(r[17]),
     )
 
 
@@ -248,6 +251,7 @@ class MailSessionMixin:
                 t.otp_hash,
                 opt_micros(t.otp_expires_at),
                 t.otp_attempts,
+                t.codes_sent,
                 t.resolution,
                 opt_micros(t.closed_at),
             ),

@@ -182,6 +182,8 @@ class Ticket:
     otp_hash: str | None = None
     otp_expires_at: datetime | None = None
     otp_attempts: int = 0
+    #: verification codes sent for this ticket (capped by the policy)
+    codes_sent: int = 0
     resolution: str | None = None
     closed_at: datetime | None = None
 

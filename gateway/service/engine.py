@@ -396,22 +396,26 @@ class Engine:
         tx.put_subscription(sub)
         return text
 
-    def close_account(self, tx: Transaction, subscriber: Subscriber, now: datetime) -> list[str]:
+    def close_account(
+        self, tx: Transaction, subscriber: Subscriber, now: datetime
+    ) -> list[tuple[str, str]]:
         """Close an account (a verified support request): every open pack is cancelled by
-        the normal cancellation rules, the account is kept, ``closed``. Returns the packs
-        cancelled. The support desk tells the subscriber (one SMS, one email)."""
+        the normal cancellation rules, the account is kept, ``closed``. Returns each pack
+        cancelled with its cancellation text (a correction included). The support desk
+        tells the subscriber (one SMS, one email)."""
         if subscriber.status == "closed":
             raise AccountClosed(subscriber.msisdn)
-        cancelled: list[str] = []
+        cancelled: list[tuple[str, str]] = []
         for sub in tx.open_subscriptions(subscriber.msisdn):
             product = self._products.get(sub.package)
             if product is None:
                 self._end(sub, "cancelled", now)
                 tx.put_subscription(sub)
+                cancelled.append((sub.package, ""))
             else:
                 lang = product.replies.language(subscriber.language)
-                self._cancel_subscription(tx, subscriber, sub, product, lang, now, None)
-            cancelled.append(sub.package)
+                text = self._cancel_subscription(tx, subscriber, sub, product, lang, now, None)
+                cancelled.append((sub.package, text))
         subscriber.status = "closed"
         subscriber.closed_at = now
         tx.put_subscriber(subscriber)

@@ -29,7 +29,8 @@ __all__ = ["TicketDesk", "TicketResult", "VerifyOutcome"]
 
 VerifyOutcome = Literal["closed", "wrong_code", "expired"]
 
-_PHONE = re.compile(r"(?<![0-9])(?:\+?84|0)[1-9][0-9]{8}(?![0-9])")
+#: a Vietnamese mobile number, digits possibly grouped: 0912345678, 0912 345 678, +84 912.345.678
+_PHONE = re.compile(r"(?<![0-9])(?:\+?84|0)[ .-]?[1-9](?:[ .-]?[0-9]){8}(?![0-9])")
 _TICKET_TAG = re.compile(r"\[#([0-9]{1,9})\]")
 _MAX_CONTENT = 10_000
 
@@ -198,6 +199,10 @@ class TicketDesk:
     ) -> TicketResult:
         result = TicketResult(ticket)
         said = reply_text(mail.text) or mail.subject
+        if mail.sender != ticket.requester:
+            # a thread's Message-IDs can leak: only the requester can answer codes
+            self._event(tx, ticket, now, f"reply from {mail.sender} ignored: not the requester")
+            return result
         self._event(tx, ticket, now, f"reply from {mail.sender}")
         if ticket.kind != "account_closure":
             return result
@@ -248,7 +253,17 @@ class TicketDesk:
         in_reply_to: str | None,
     ) -> None:
         rules = self._policy.verification
+        if ticket.codes_sent >= rules.max_codes:
+            ticket.otp_hash, ticket.otp_expires_at = None, None
+            ticket.resolution = (
+                f"not verified: {ticket.codes_sent} codes sent without a match;"
+                " write again to open a new request"
+            )
+            self._finish(tx, ticket, now, "verification abandoned: too many codes")
+            self._mail(tx, ticket, "ticket_closed", now, in_reply_to=in_reply_to)
+            return
         code = self._new_code(rules.code_digits)
+        ticket.codes_sent += 1
         ticket.msisdn = account.msisdn
         ticket.otp_hash = _hash(ticket.id, code)
         ticket.otp_expires_at = now + timedelta(minutes=rules.valid_minutes)
@@ -324,8 +339,9 @@ class TicketDesk:
             self._finish(tx, ticket, now, "verified; the account was already closed")
             self._mail(tx, ticket, "ticket_closed", now, in_reply_to=in_reply_to)
             return
-        packages = self._engine.close_account(tx, account, now)
-        listed = ", ".join(packages) or "-"
+        cancelled = self._engine.close_account(tx, account, now)
+        listed = ", ".join(package for package, _ in cancelled) or "-"
+        details = "\n".join(text for _, text in cancelled if text)
         ticket.resolution = f"account closed; packs cancelled: {listed}"
         self._finish(tx, ticket, now, f"verified; account {account.msisdn} closed")
         lang = self._language(account)
@@ -345,6 +361,7 @@ class TicketDesk:
             in_reply_to=in_reply_to,
             msisdn=_mask(account.msisdn),
             packages=listed,
+            details=details,
         )
 
     # -- closing --------------------------------------------------------------------------
@@ -413,7 +430,8 @@ class TicketDesk:
         requester cannot log in and sends the account's details)."""
         for match in _PHONE.finditer(text):
             try:
-                account = tx.get_subscriber(canonical_msisdn(match.group(0)))
+                digits = re.sub(r"[ .-]", "", match.group(0))
+                account = tx.get_subscriber(canonical_msisdn(digits))
             except InvalidMsisdn:
                 continue
             if account is not None and account.status == "active":

@@ -54,6 +54,7 @@ CREATE TABLE tickets (
     otp_hash       TEXT,
     otp_expires_at INTEGER,
     otp_attempts   INTEGER NOT NULL DEFAULT 0,
+    codes_sent     INTEGER NOT NULL DEFAULT 0,
     resolution     TEXT,
     closed_at      INTEGER
 );
