@@ -330,12 +330,19 @@ async def test_a_closed_account_answers_every_command_with_account_closed(
     await harness.send(A, "DK ZL7", at=T0)
     closed_at = local(2026, 3, 12, 9, 0)
 
-    def close(tx: Transaction) -> list[str]:
+    def close(tx: Transaction) -> list[tuple[str, str]]:
         subscriber = tx.get_subscriber(A)
         assert subscriber is not None
         return harness.engine.close_account(tx, subscriber, closed_at)
 
-    assert await harness.store.transaction(close) == ["ZL7"]
+    # the cancellation text HUY would give at 09:00 on 12/03 (prepaid: no correction)
+    assert await harness.store.transaction(close) == [
+        (
+            "ZL7",
+            "Quy khach da huy thanh cong goi ZL7. Goi ngung hieu luc tu 09:00 12/03/2026"
+            " va khong tu dong gia han.",
+        )
+    ]
 
     result = await harness.send(A, "DK ZL7", at=local(2026, 3, 13, 9, 0), id="after")
 
@@ -371,7 +378,7 @@ async def test_a_closed_account_cannot_be_provisioned_topped_up_or_closed_again(
 ) -> None:
     await _provision(harness, A, email=A_MAIL, balance=10_000)
 
-    def close(tx: Transaction) -> list[str]:
+    def close(tx: Transaction) -> list[tuple[str, str]]:
         subscriber = tx.get_subscriber(A)
         assert subscriber is not None
         return harness.engine.close_account(tx, subscriber, T0)
@@ -404,7 +411,7 @@ async def test_an_address_belongs_to_one_open_account(harness: EngineHarness) ->
     assert harness.store.view().get_subscriber(B) is None
     await _provision(harness, A, email=A_MAIL, balance=0)
 
-    def close(tx: Transaction) -> list[str]:
+    def close(tx: Transaction) -> list[tuple[str, str]]:
         subscriber = tx.get_subscriber(A)
         assert subscriber is not None
         return harness.engine.close_account(tx, subscriber, T0)
