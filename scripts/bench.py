@@ -487,6 +487,7 @@ def gateway_env(mosquitto: Mosquitto, db: Path, clock_start: dt.datetime) -> dic
         "SCGW_CLOCK": "virtual",
         "SCGW_CLOCK_START": clock_start.isoformat(),
         "SCGW_LOG_LEVEL": "WARNING",
+        "SCGW_SMTP_PORT": "0",  # the email channel is not measured here: any free port
         "SCGW_MQTT_CLIENT_ID": f"scgw-bench-{uuid.uuid4().hex[:12]}",
     }
 

@@ -114,7 +114,11 @@ class GatewayProcess:
                 raise RuntimeError(f"gateway exited: {self.log_path.read_text()[-3000:]}")
             with contextlib.suppress(httpx.HTTPError):
                 health = httpx.get(f"{self.url}/api/health", timeout=1).json()
-                if health.get("mqtt", {}).get("connected"):
+                # another gateway may have taken our free HTTP port first (we would then
+                # exit): the SMTP port tells whose health this is
+                wanted = int(env["SCGW_SMTP_PORT"])
+                ours = wanted == 0 or health.get("smtp", {}).get("port") == wanted
+                if ours and health.get("mqtt", {}).get("connected"):
                     return self
             time.sleep(0.05)
         raise TimeoutError(f"gateway not healthy: {self.log_path.read_text()[-3000:]}")

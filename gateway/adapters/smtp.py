@@ -17,7 +17,13 @@ from typing import Any, AnyStr
 import structlog
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from gateway.domain.mail import MailRejected, normalize_address, parse_inbound
+from gateway.domain.mail import (
+    InboundMail,
+    MailRejected,
+    command_text,
+    normalize_address,
+    parse_inbound,
+)
 from gateway.errors import AccountClosed, InvalidEmail, InvalidMessage, UnknownSubscriber
 from gateway.service.support import SupportService
 
@@ -52,7 +58,7 @@ class SmtpIntake:
         if domain != mail_domain:
             return f"550 5.7.1 Relaying denied: this server takes mail for @{mail_domain} only"
         if recipient == self._support.support_address:
-            if not envelope.mail_from:
+            if envelope.mail_from in (None, "", "<>"):  # aiosmtpd keeps <> as "<>"
                 # a bounce or an auto-reply: answering it could start a mail loop
                 return "550 5.7.1 The support desk does not take mail from the null sender"
         else:
@@ -93,8 +99,12 @@ class SmtpIntake:
             return exc.smtp_reply
         if mail.html_only:
             log.info("mail_html_only", note="no text/plain part: the HTML was read as text")
+        recipients = list(dict.fromkeys(envelope.rcpt_tos))  # a mailbox named twice: once
+        refusal = await self._refusal(mail, recipients, envelope.mail_from)
+        if refusal is not None:  # checked for every recipient before any is processed
+            return refusal
         queued: list[str] = []
-        for recipient in dict.fromkeys(envelope.rcpt_tos):  # a mailbox named twice: once
+        for recipient in recipients:
             try:
                 if recipient == self._support.support_address:
                     result = await self._support.support_mail(mail)
@@ -112,9 +122,22 @@ class SmtpIntake:
             except (UnknownSubscriber, AccountClosed, InvalidEmail) as exc:
                 return f"550 5.7.1 {exc}"
             except Exception:
+                # recipients before this one are kept: a resend (same Message-ID) is
+                # recognised for them and processed only for the rest
                 log.exception("mail_processing_failed", recipient=recipient)
-                return "451 4.3.0 Temporary failure: nothing was kept, please send again"
+                return "451 4.3.0 Temporary failure, please send again"
         return f"250 2.0.0 OK: {'; '.join(queued)}"
+
+    async def _refusal(
+        self, mail: InboundMail, recipients: list[str], mail_from: str | None
+    ) -> str | None:
+        """What would refuse the mail for one of its recipients, found before any of
+        them is processed: a refused mail keeps nothing for any recipient."""
+        if all(r == self._support.support_address for r in recipients):
+            return None
+        if command_text(mail) is None:
+            return "550 5.6.0 no command: the subject and the body are empty"
+        return await self._check_sender(mail_from)  # the account may have changed since RCPT
 
 
 class _SmtpSession(SMTP):
