@@ -39,17 +39,20 @@ log = structlog.get_logger("gateway")
 DEFAULT_BROKER = ("127.0.0.1", 1883)
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(
+            source=str(path), field="(file)", reason=exc.strerror or str(exc)
+        ) from exc
+
+
 def load_catalogs(paths: list[Path]) -> Mapping[str, Catalog]:
     """Read and validate catalog files; keyed by short code."""
     catalogs: dict[str, Catalog] = {}
     for path in paths:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise CatalogError(
-                source=str(path), field="(file)", reason=exc.strerror or str(exc)
-            ) from exc
-        catalog = parse_catalog(text, source=str(path))
+        catalog = parse_catalog(_read(path), source=str(path))
         if catalog.shortcode in catalogs:
             raise CatalogError(
                 source=str(path),
@@ -61,13 +64,8 @@ def load_catalogs(paths: list[Path]) -> Mapping[str, Catalog]:
 
 
 def load_support_policy(path: Path) -> SupportPolicy:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CatalogError(
-            source=str(path), field="(file)", reason=exc.strerror or str(exc)
-        ) from exc
-    return parse_support_policy(text, source=str(path))
+    """Read and validate the support desk's policy file."""
+    return parse_support_policy(_read(path), source=str(path))
 
 
 class _HttpServer(uvicorn.Server):

@@ -64,6 +64,21 @@ def snippet(body: str) -> str:
     return text if len(text) <= SNIPPET_LIMIT else text[:SNIPPET_LIMIT] + "..."
 
 
+def _envelope(stored: StoredMail) -> dict[str, Any]:
+    """The fields a summary and a full message share."""
+    mail = stored.mail
+    return {
+        "ID": mail.id,
+        "MessageID": mail.message_id,
+        "Read": stored.read,
+        "From": _address(mail.sender, mail.sender_name),
+        "To": [_address(to) for to in mail.to],
+        "Cc": [],
+        "Bcc": [],
+        "ReplyTo": [],
+    }
+
+
 def _extensions(stored: StoredMail) -> dict[str, Any]:
     mail = stored.mail
     return {
@@ -87,14 +102,7 @@ def summary_json(stored: StoredMail, *, tz: tzinfo) -> dict[str, Any]:
     """
     mail = stored.mail
     return {
-        "ID": mail.id,
-        "MessageID": mail.message_id,
-        "Read": stored.read,
-        "From": _address(mail.sender, mail.sender_name),
-        "To": [_address(to) for to in mail.to],
-        "Cc": [],
-        "Bcc": [],
-        "ReplyTo": [],
+        **_envelope(stored),
         "Subject": mail.subject,
         "Created": rfc3339(mail.at, tz),
         "Tags": [],
@@ -115,14 +123,7 @@ def message_json(stored: StoredMail, *, tz: tzinfo) -> dict[str, Any]:
     """
     mail = stored.mail
     return {
-        "ID": mail.id,
-        "MessageID": mail.message_id,
-        "Read": stored.read,
-        "From": _address(mail.sender, mail.sender_name),
-        "To": [_address(to) for to in mail.to],
-        "Cc": [],
-        "Bcc": [],
-        "ReplyTo": [],
+        **_envelope(stored),
         "ReturnPath": mail.sender,
         "Subject": mail.subject,
         "ListUnsubscribe": {"Header": "", "Links": [], "Errors": "", "HeaderPost": ""},
