@@ -6,7 +6,7 @@ import functools
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["end_of_month", "month_key", "require_aware", "start_of_next_month"]
+__all__ = ["add_months", "end_of_month", "month_key", "require_aware", "start_of_next_month"]
 
 _LAST_SECOND = time(23, 59, 59)
 
@@ -36,3 +36,16 @@ def month_key(at: datetime, tz: ZoneInfo) -> str:
     """The local calendar month of ``at`` as ``YYYY-MM`` (the invoice month)."""
     require_aware(at)
     return at.astimezone(tz).strftime("%Y-%m")
+
+
+def add_months(at: datetime, months: int, tz: ZoneInfo) -> datetime:
+    """The same local day and time ``months`` later, on the month's last day when that
+    month is shorter (31/01 + 1 month = 28/02 or 29/02): a monthly billing date."""
+    require_aware(at)
+    local = at.astimezone(tz)
+    index = local.year * 12 + (local.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    first_of_next = datetime(year + (month == 12), month % 12 + 1, 1)
+    last_day = (first_of_next - timedelta(days=1)).day
+    return local.replace(year=year, month=month, day=min(local.day, last_day)).replace(tzinfo=tz)

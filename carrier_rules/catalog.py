@@ -18,6 +18,14 @@ from pydantic import (
 )
 
 from carrier_rules.errors import CatalogError
+from carrier_rules.terms import (
+    Cancellation,
+    Commitment,
+    PriceVersion,
+    ProrationCase,
+    Retention,
+    Trial,
+)
 
 __all__ = [
     "EMAIL_KEYS",
@@ -107,12 +115,16 @@ class ValidityRule(_Frozen):
     """
 
     hours: Annotated[int, Field(gt=0)] | None = None
+    #: calendar months from X (same local day and time; the month's last day if shorter)
+    months: Annotated[int, Field(gt=0, le=120)] | None = None
     cap: Literal["none", "month_end"] = "none"
 
     @model_validator(mode="after")
     def _bounded(self) -> Self:
-        if self.hours is None and self.cap == "none":
+        if self.hours is None and self.months is None and self.cap == "none":
             raise ValueError("a validity needs hours, a cap, or both")
+        if self.hours is not None and self.months is not None:
+            raise ValueError("a validity is in hours or in months, not both")
         return self
 
 
@@ -142,7 +154,54 @@ class Package(_Frozen):
     period: dict[Language, str]
     benefit: dict[Language, str]
     validity: Validity
+    #: shorthand for the seed 004 rule, expanded into ``proration`` cases
     postpaid_proration: PostpaidProration | None = None
+    #: ``addon``: sold on top of a base plan of group ``requires`` (seed 000)
+    kind: Literal["base", "addon"] = "base"
+    requires: str | None = None
+    trial: Trial | None = None
+    commitment: Commitment | None = None
+    price_versions: list[PriceVersion] = Field(default_factory=list)
+    #: ordered cases, the first that matches wins
+    proration: list[ProrationCase] = Field(default_factory=list)
+    cancellation: Cancellation = Cancellation()
+    #: ``KH`` brings back a subscription cancelled to the end of its term, before then
+    reactivation: bool = False
+    retention: Retention | None = None
+    #: the free plan the subscriber drops to when this one ends (seeds 001, 002)
+    fallback: Code | None = None
+
+    @model_validator(mode="after")
+    def _expand_postpaid_proration(self) -> Self:
+        p = self.postpaid_proration
+        if p is None:
+            return self
+        cases = [
+            ProrationCase(
+                name=f"postpaid_from_day_{p.from_day}_{p.registration_percent}pct",
+                on="registration",
+                kind="postpaid",
+                from_day=p.from_day,
+                percent=p.registration_percent,
+            ),
+            ProrationCase(
+                name=f"postpaid_cancel_before_day_{p.from_day}_{p.cancel_before_day_percent}pct",
+                on="cancellation",
+                kind="postpaid",
+                before_day=p.from_day,
+                percent=p.cancel_before_day_percent,
+            ),
+        ]
+        object.__setattr__(self, "proration", [*self.proration, *cases])
+        return self
+
+    @model_validator(mode="after")
+    def _addon_needs_base(self) -> Self:
+        if (self.kind == "addon") != (self.requires is not None):
+            raise ValueError(
+                "an add-on names the group it requires (requires = ...); a base plan does not"
+            )
+        return self
 
     @field_validator("period", "benefit")
     @classmethod

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from carrier_rules.calendar import require_aware
 from carrier_rules.catalog import Package, SubscriberKind
+from carrier_rules.terms import ProrationCase
 
 __all__ = ["Charge", "cancellation_adjustment", "percent_of", "period_charge"]
 
@@ -25,23 +26,32 @@ def percent_of(amount: int, percent: int) -> int:
     return (amount * percent + 50) // 100
 
 
-def period_charge(package: Package, kind: SubscriberKind, at: datetime, tz: ZoneInfo) -> Charge:
+def period_charge(
+    package: Package,
+    kind: SubscriberKind,
+    at: datetime,
+    tz: ZoneInfo,
+    *,
+    price: int | None = None,
+) -> Charge:
     """The charge for a period registered or renewed at ``at``.
 
-    Prepaid pays the full price from the main balance. Postpaid puts the full price
-    on the invoice, except a pack with a mid-month proration registered on or after
-    its ``from_day`` (seed 004: monthly packs from the 16th cost 50%).
+    The list price (``price`` when the subscription holds another one: a price version,
+    the price shown at sign-up), reduced by the first ``registration`` proration case
+    that matches the subscriber's kind and the local day of ``at`` (seed 004: a postpaid
+    monthly pack registered from the 16th costs 50%).
     """
     require_aware(at)
-    if kind == "prepaid":
-        return Charge(package.price, "prepaid_full_price")
-    proration = package.postpaid_proration
-    if proration is not None and at.astimezone(tz).day >= proration.from_day:
-        return Charge(
-            percent_of(package.price, proration.registration_percent),
-            f"postpaid_from_day_{proration.from_day}_{proration.registration_percent}pct",
-        )
-    return Charge(package.price, "postpaid_full_price")
+    amount = package.price if price is None else price
+    day = at.astimezone(tz).day
+    for case in package.proration:
+        if case.on == "registration" and _matches(case, kind, day):
+            return Charge(percent_of(amount, case.percent), case.name)
+    return Charge(amount, f"{kind}_full_price")
+
+
+def _matches(case: ProrationCase, kind: SubscriberKind, day: int) -> bool:
+    return case.kind in ("any", kind) and case.from_day <= day < case.before_day
 
 
 def cancellation_adjustment(
@@ -54,21 +64,20 @@ def cancellation_adjustment(
 ) -> Charge | None:
     """The invoice correction for a cancellation at ``at``, if any.
 
-    Seed 004: a postpaid monthly pack cancelled before the 16th costs 50% for that
-    month. ``charged_this_month`` is what this subscription already put on the
-    invoice of ``at``'s month; the correction is a negative charge down to the
-    reduced amount. Prepaid is never refunded.
+    The first ``cancellation`` proration case that matches brings what this subscription
+    put on the invoice of ``at``'s month (``charged_this_month``) down to its percent
+    of the price: a negative charge (seed 004: a postpaid monthly pack cancelled before
+    the 16th costs 50% for that month). Nothing is given back below zero, and prepaid
+    balances are never adjusted here (refunds are the cancellation policy's).
     """
     require_aware(at)
-    proration = package.postpaid_proration
-    if kind != "postpaid" or proration is None:
+    if kind != "postpaid":
         return None
-    if at.astimezone(tz).day >= proration.from_day:
-        return None
-    reduced = percent_of(package.price, proration.cancel_before_day_percent)
-    if charged_this_month <= reduced:
-        return None
-    return Charge(
-        reduced - charged_this_month,
-        f"postpaid_cancel_before_day_{proration.from_day}_{proration.cancel_before_day_percent}pct",
-    )
+    day = at.astimezone(tz).day
+    for case in package.proration:
+        if case.on == "cancellation" and _matches(case, kind, day):
+            reduced = percent_of(package.price, case.percent)
+            if charged_this_month <= reduced:
+                return None
+            return Charge(reduced - charged_this_month, case.name)
+    return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from carrier_rules.calendar import end_of_month, require_aware, start_of_next_month
+from carrier_rules.calendar import add_months, end_of_month, require_aware, start_of_next_month
 from carrier_rules.catalog import ValidityRule
 
 __all__ = ["Period", "period_from"]
@@ -33,7 +33,11 @@ class Period:
 def period_from(rule: ValidityRule, start: datetime, tz: ZoneInfo) -> Period:
     """The period that starts at ``start`` under ``rule`` (seed 004, "Hiệu lực gói cước")."""
     require_aware(start)
-    rolling_end = start + timedelta(hours=rule.hours) if rule.hours is not None else None
+    rolling_end: datetime | None = None
+    if rule.hours is not None:
+        rolling_end = start + timedelta(hours=rule.hours)
+    elif rule.months is not None:
+        rolling_end = add_months(start, rule.months, tz)
     if rule.cap == "month_end":
         last_instant = end_of_month(start, tz)
         if rolling_end is None or rolling_end > last_instant:
