@@ -22,31 +22,66 @@ from carrier_rules.catalog import (
     parse_catalog,
 )
 from carrier_rules.errors import CarrierRulesError, CatalogError
+from carrier_rules.policy import (
+    CancelDecision,
+    Holding,
+    Offer,
+    can_reactivate,
+    cancel_decision,
+    list_price,
+    retention_offers,
+    term_end,
+    trial_end,
+)
 from carrier_rules.pricing import Charge, cancellation_adjustment, percent_of, period_charge
 from carrier_rules.renewal import next_retry
 from carrier_rules.support import SupportPolicy, Verification, parse_support_policy
+from carrier_rules.terms import (
+    Cancellation,
+    Commitment,
+    PriceVersion,
+    ProrationCase,
+    RefundRule,
+    Retention,
+    TerminationFee,
+    Trial,
+)
 from carrier_rules.validity import Period, period_from
 
 __all__ = [
     "EMAIL_KEYS",
     "LANGUAGES",
+    "CancelDecision",
+    "Cancellation",
     "CarrierRulesError",
     "Catalog",
     "CatalogError",
     "Charge",
+    "Commitment",
     "EmailTemplate",
+    "Holding",
     "Keywords",
     "Language",
+    "Offer",
     "Package",
     "Period",
     "PostpaidProration",
+    "PriceVersion",
+    "ProrationCase",
+    "RefundRule",
     "RenewalPolicy",
+    "Retention",
     "SubscriberKind",
     "SupportPolicy",
+    "TerminationFee",
+    "Trial",
     "ValidityRule",
     "Verification",
+    "can_reactivate",
+    "cancel_decision",
     "cancellation_adjustment",
     "end_of_month",
+    "list_price",
     "month_key",
     "next_retry",
     "parse_catalog",
@@ -55,5 +90,8 @@ __all__ = [
     "period_charge",
     "period_from",
     "require_aware",
+    "retention_offers",
     "start_of_next_month",
+    "term_end",
+    "trial_end",
 ]

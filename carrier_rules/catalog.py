@@ -87,12 +87,23 @@ V = TypeVar("V")
 
 
 def require_keys(
-    value: dict[Language, dict[str, V]], keys: frozenset[str], what: str
+    value: dict[Language, dict[str, V]],
+    keys: frozenset[str],
+    what: str,
+    default_language: Language | None = None,
 ) -> dict[Language, dict[str, V]]:
-    """Every language present, each with exactly ``keys`` (a validator's body)."""
-    for lang in LANGUAGES:
+    """Each language given has exactly ``keys`` (a validator's body).
+
+    Without ``default_language`` every language must be given; with it, only that one
+    (a subscriber who prefers a language the file lacks gets the default one).
+    """
+    needed = LANGUAGES if default_language is None else (default_language,)
+    for lang in needed:
         if lang not in value:
             raise ValueError(f"missing language {lang!r}")
+    for lang in LANGUAGES:
+        if lang not in value:
+            continue
         missing = sorted(keys - value[lang].keys())
         if missing:
             raise ValueError(f"{lang}: missing {what}(s): {', '.join(missing)}")
@@ -226,6 +237,15 @@ class Keywords(_Frozen):
     cancel: list[Keyword] = Field(min_length=1)
     #: keyword -> the pack group it reports on
     status: dict[Keyword, str] = Field(min_length=1)
+    #: ``KH <CODE>``: bring back a plan cancelled to the end of its term
+    reactivate: list[Keyword] = Field(default_factory=lambda: ["KH", "REACTIVATE"])
+    #: ``KT <CODE>``: the state of one service
+    check: list[Keyword] = Field(default_factory=lambda: ["KT", "CHECK"])
+    #: ``TC``: everything the subscriber has
+    list_all: list[Keyword] = Field(default_factory=lambda: ["TC", "LIST"])
+    #: answers to a question (double opt-in, a refund to confirm)
+    confirm: list[Keyword] = Field(default_factory=lambda: ["Y", "CO", "YES", "OK"])
+    decline: list[Keyword] = Field(default_factory=lambda: ["N", "KHONG", "NO"])
 
 
 class RenewalPolicy(_Frozen):
@@ -246,6 +266,12 @@ class Catalog(_Frozen):
     packages: list[Package] = Field(min_length=1)
     keywords: Keywords
     renewal: RenewalPolicy
+    #: a paid registration waits for a ``Y`` (Vietnamese operators' double opt-in)
+    double_opt_in: bool = False
+    #: how long a question (opt-in, retention offer, refund) waits for its answer
+    conversation_minutes: Annotated[int, Field(gt=0, le=1440)] = 10
+    #: data outside any pack, per started MB (prepaid balance or postpaid invoice)
+    out_of_bundle_per_mb: Annotated[int, Field(ge=0)] = 0
     templates: dict[Language, dict[str, str]]
     emails: dict[Language, dict[str, EmailTemplate]]
 
@@ -261,16 +287,16 @@ class Catalog(_Frozen):
     @field_validator("templates")
     @classmethod
     def _complete_templates(
-        cls, value: dict[Language, dict[str, str]]
+        cls, value: dict[Language, dict[str, str]], info: ValidationInfo
     ) -> dict[Language, dict[str, str]]:
-        return require_keys(value, TEMPLATE_KEYS, "template")
+        return require_keys(value, TEMPLATE_KEYS, "template", info.data.get("default_language"))
 
     @field_validator("emails")
     @classmethod
     def _complete_emails(
-        cls, value: dict[Language, dict[str, EmailTemplate]]
+        cls, value: dict[Language, dict[str, EmailTemplate]], info: ValidationInfo
     ) -> dict[Language, dict[str, EmailTemplate]]:
-        return require_keys(value, EMAIL_KEYS, "email")
+        return require_keys(value, EMAIL_KEYS, "email", info.data.get("default_language"))
 
     @field_validator("packages")
     @classmethod
@@ -289,6 +315,30 @@ class Catalog(_Frozen):
             if group not in groups:
                 raise ValueError(f"status keyword {keyword!r} names unknown group {group!r}")
         return value
+
+    @model_validator(mode="after")
+    def _same_languages(self) -> Self:
+        if set(self.emails) != set(self.templates):
+            raise ValueError(
+                "emails and templates must be given in the same languages:"
+                f" {sorted(self.emails)} vs {sorted(self.templates)}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Self:
+        codes = {p.code for p in self.packages}
+        groups = {p.group for p in self.packages}
+        for index, package in enumerate(self.packages):
+            where = f"packages.{index}"
+            if package.fallback is not None and package.fallback not in codes:
+                raise ValueError(f"{where}.fallback: no package {package.fallback!r}")
+            switch = None if package.retention is None else package.retention.switch_to
+            if switch is not None and switch not in codes:
+                raise ValueError(f"{where}.retention.switch_to: no package {switch!r}")
+            if package.requires is not None and package.requires not in groups:
+                raise ValueError(f"{where}.requires: no group {package.requires!r}")
+        return self
 
     @cached_property
     def zone(self) -> ZoneInfo:

@@ -36,7 +36,10 @@ class Replies:
         self._catalog = catalog
 
     def language(self, preferred: Language | None) -> Language:
-        return preferred or self._catalog.default_language
+        """The subscriber's language if the catalog has it, else the catalog's default."""
+        if preferred is not None and preferred in self._catalog.templates:
+            return preferred
+        return self._catalog.default_language
 
     def money(self, lang: Language, amount: int) -> str:
         separator, pattern = _CURRENCY[lang]
