@@ -8,6 +8,7 @@ renewals reads each subscriber once (joined to its subscription) and writes it o
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -29,14 +30,17 @@ __all__ = ["SqliteSession", "from_micros", "micros"]
 
 _SUBSCRIPTION_COLUMNS = (
     "id, msisdn, package, grp, status, started_at, period_start, expires_at, auto_renew,"
-    " next_action_at, failed_since, cancelled_at, charge_month, charged_in_month, usage_bytes"
+    " next_action_at, failed_since, cancelled_at, charge_month, charged_in_month, usage_bytes,"
+    " price, first_paid_at, last_paid_at, last_paid_amount, periods_paid, used_since_paid,"
+    " next_package"
 )
 _SUBSCRIBER_COLUMNS = "msisdn, kind, balance, language, created_at, email, status, closed_at"
+_N_SUB = len(_SUBSCRIPTION_COLUMNS.split(","))
 _SUBSCRIBER_OF_B = ", ".join(f"b.{c.strip()}" for c in _SUBSCRIBER_COLUMNS.split(","))
 _OUTBOX_COLUMNS = "id, shortcode, msisdn, text, in_reply_to, encoding, segments, at"
 _CHARGE_COLUMNS = (
     "id, msisdn, subscription_id, package, reason, rule, amount, billing, invoice_month, at,"
-    " message_id"
+    " message_id, inputs"
 )
 
 _UPSERT_SUBSCRIBER = (
@@ -47,15 +51,21 @@ _UPSERT_SUBSCRIBER = (
 )
 _UPSERT_SUBSCRIPTION = (
     f"INSERT INTO subscriptions ({_SUBSCRIPTION_COLUMNS})"  # noqa: S608
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (id) DO UPDATE SET status = excluded.status,"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET status = excluded.status, package = excluded.package,"
+    " grp = excluded.grp, price = excluded.price, first_paid_at = excluded.first_paid_at,"
+    " last_paid_at = excluded.last_paid_at, last_paid_amount = excluded.last_paid_amount,"
+    " periods_paid = excluded.periods_paid, used_since_paid = excluded.used_since_paid,"
+    " next_package = excluded.next_package,"
     " period_start = excluded.period_start, expires_at = excluded.expires_at,"
     " auto_renew = excluded.auto_renew, next_action_at = excluded.next_action_at,"
     " failed_since = excluded.failed_since, cancelled_at = excluded.cancelled_at,"
     " charge_month = excluded.charge_month, charged_in_month = excluded.charged_in_month,"
     " usage_bytes = excluded.usage_bytes"
 )
-_INSERT_CHARGE = f"INSERT INTO charges ({_CHARGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+_INSERT_CHARGE = (
+    f"INSERT INTO charges ({_CHARGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+)
 _INSERT_INVOICE_LINE = (
     "INSERT INTO invoice_lines (charge_id, msisdn, month, package, description, amount, at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -94,6 +104,13 @@ def _subscription(row: Row) -> Subscription:
         charge_month=row[12],
         charged_in_month=row[13],
         usage_bytes=row[14],
+        price=row[15],
+        first_paid_at=opt_dt(row[16]),
+        last_paid_at=opt_dt(row[17]),
+        last_paid_amount=row[18],
+        periods_paid=row[19],
+        used_since_paid=row[20],
+        next_package=row[21],
     )
 
 
@@ -206,7 +223,9 @@ class SqliteSession(MailSessionMixin):
     def open_subscriptions(self, msisdn: str) -> list[Subscription]:
         rows = self._read(
             f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions"  # noqa: S608
-            " WHERE msisdn = ? AND status IN ('active', 'renewal_failed') ORDER BY started_at",
+            " WHERE msisdn = ? AND status IN"
+            " ('trial', 'active', 'renewal_failed', 'pending_cancel', 'paused')"
+            " ORDER BY started_at",
             (msisdn,),
         ).fetchall()
         return [_subscription(r) for r in rows]
@@ -237,6 +256,13 @@ class SqliteSession(MailSessionMixin):
             s.charge_month,
             s.charged_in_month,
             s.usage_bytes,
+            s.price,
+            opt_micros(s.first_paid_at),
+            opt_micros(s.last_paid_at),
+            s.last_paid_amount,
+            s.periods_paid,
+            s.used_since_paid,
+            s.next_package,
         )
 
     def due_subscriptions(self, until: datetime, limit: int) -> list[Subscription]:
@@ -250,8 +276,8 @@ class SqliteSession(MailSessionMixin):
             (micros(until), limit),
         ).fetchall()
         for row in rows:
-            if row[15] not in self._subscribers:
-                self._subscribers[row[15]] = _subscriber(row[15:])
+            if row[_N_SUB] not in self._subscribers:
+                self._subscribers[row[_N_SUB]] = _subscriber(row[_N_SUB:])
         return [_subscription(r) for r in rows]
 
     def next_due(self) -> datetime | None:
@@ -276,6 +302,7 @@ class SqliteSession(MailSessionMixin):
                 c.invoice_month,
                 micros(c.at),
                 c.message_id,
+                json.dumps(c.inputs, default=str, ensure_ascii=False) if c.inputs else "{}",
             ),
         )
 
@@ -286,7 +313,18 @@ class SqliteSession(MailSessionMixin):
         ).fetchall()
         return [
             ChargeRecord(
-                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], from_micros(r[9]), r[10]
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                from_micros(r[9]),
+                r[10],
+                json.loads(r[11]),
             )
             for r in rows
         ]

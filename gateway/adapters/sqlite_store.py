@@ -90,9 +90,23 @@ class SqliteStore:
         for version, script in migrations:
             if version <= current:
                 continue
-            conn.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;"
-            )
+            # SQLite's procedure for schema changes that rebuild a table: foreign keys
+            # off (they cannot change inside a transaction), the change, a check of
+            # every foreign key, then commit; anything wrong rolls the change back.
+            conn.execute("PRAGMA foreign_keys = OFF")
+            try:
+                conn.executescript(f"BEGIN IMMEDIATE;\n{script}")
+                broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise StorageError(f"migration {version} breaks foreign keys: {broken[:5]}")
+                conn.execute(f"PRAGMA user_version = {version}")
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                conn.execute("PRAGMA foreign_keys = ON")
 
     async def _run(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -26,8 +27,10 @@ __all__ = [
     "TicketEvent",
 ]
 
-SubscriptionStatus = Literal["active", "cancelled", "expired", "renewal_failed"]
-ChargeReason = Literal["registration", "renewal", "cancellation"]
+SubscriptionStatus = Literal[
+    "trial", "active", "renewal_failed", "pending_cancel", "paused", "cancelled", "expired"
+]
+ChargeReason = Literal["registration", "renewal", "cancellation", "refund", "fee", "usage"]
 LedgerReason = Literal["provision", "adjustment", "topup", "charge"]
 AccountStatus = Literal["active", "closed"]
 TicketStatus = Literal["open", "verifying", "closed"]
@@ -35,7 +38,9 @@ TicketKind = Literal["account_closure", "general"]
 TicketSource = Literal["email", "portal"]
 
 #: statuses that still have something scheduled (a renewal or a retry)
-OPEN_STATUSES: frozenset[SubscriptionStatus] = frozenset({"active", "renewal_failed"})
+OPEN_STATUSES: frozenset[SubscriptionStatus] = frozenset(
+    {"trial", "active", "renewal_failed", "pending_cancel", "paused"}
+)
 
 
 @dataclass(slots=True)
@@ -77,6 +82,16 @@ class Subscription:
     charge_month: str | None = None
     charged_in_month: int = 0
     usage_bytes: int = 0
+    #: the list price held for the term (None: the plan's price)
+    price: int | None = None
+    first_paid_at: datetime | None = None
+    last_paid_at: datetime | None = None
+    last_paid_amount: int = 0
+    periods_paid: int = 0
+    #: bytes used since the last payment (a refund rule may ask for none)
+    used_since_paid: int = 0
+    #: a plan switch accepted for the next period (a retention offer)
+    next_package: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +112,8 @@ class ChargeRecord:
     invoice_month: str | None
     at: datetime
     message_id: str | None
+    #: the inputs of the rule, so "why was I charged 7,500 đ?" has an answer
+    inputs: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

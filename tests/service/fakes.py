@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from gateway.domain.mail import OutgoingMail, StoredMail
 from gateway.domain.model import (
+    OPEN_STATUSES,
     ChargeRecord,
     InboundSms,
     InvoiceLine,
@@ -118,7 +119,7 @@ class FakeSession:
     # -- subscriptions -----------------------------------------------------------------
 
     def open_subscriptions(self, msisdn: str) -> list[Subscription]:
-        return [s for s in self.subscriptions(msisdn) if s.status in ("active", "renewal_failed")]
+        return [s for s in self.subscriptions(msisdn) if s.status in OPEN_STATUSES]
 
     def subscriptions(self, msisdn: str) -> list[Subscription]:
         mine = [s for s in self._state.subscriptions.values() if s.msisdn == msisdn]
