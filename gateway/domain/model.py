@@ -103,7 +103,8 @@ class ChargeRecord:
 
     id: str
     msisdn: str
-    subscription_id: str
+    #: None for data charged outside any pack
+    subscription_id: str | None
     package: str
     reason: ChargeReason
     rule: str

@@ -368,7 +368,7 @@ class FakeSession:
 def _check_deferred(state: _State) -> None:
     """Constraints SQLite checks at COMMIT (``DEFERRABLE INITIALLY DEFERRED``)."""
     for charge in state.charges.values():
-        if charge.subscription_id not in state.subscriptions:
+        if charge.subscription_id is not None and charge.subscription_id not in state.subscriptions:
             raise FakeIntegrityError(
                 f"FOREIGN KEY: charge {charge.id} names no subscription {charge.subscription_id}"
             )

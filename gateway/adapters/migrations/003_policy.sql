@@ -42,8 +42,30 @@ ALTER TABLE subscriptions_v3 RENAME TO subscriptions;
 CREATE INDEX subscriptions_by_msisdn ON subscriptions (msisdn);
 CREATE INDEX subscriptions_due ON subscriptions (next_action_at, id) WHERE next_action_at IS NOT NULL;
 
--- the inputs of the rule behind a charge, as JSON ("why was I charged 7,500 đ?")
-ALTER TABLE charges ADD COLUMN inputs TEXT NOT NULL DEFAULT '{}';
+-- charges: data used outside any pack is charged without a subscription; each charge
+-- keeps the inputs of its rule as JSON ("why was I charged 7,500 đ?")
+CREATE TABLE charges_v3 (
+    id              TEXT PRIMARY KEY,
+    msisdn          TEXT NOT NULL REFERENCES subscribers (msisdn),
+    subscription_id TEXT REFERENCES subscriptions (id) DEFERRABLE INITIALLY DEFERRED,
+    package         TEXT NOT NULL,
+    reason          TEXT NOT NULL,
+    rule            TEXT NOT NULL,
+    amount          INTEGER NOT NULL,
+    billing         TEXT NOT NULL CHECK (billing IN ('balance', 'invoice')),
+    invoice_month   TEXT,
+    at              INTEGER NOT NULL,
+    message_id      TEXT,
+    inputs          TEXT NOT NULL DEFAULT '{}'
+);
+INSERT INTO charges_v3 (id, msisdn, subscription_id, package, reason, rule, amount, billing,
+    invoice_month, at, message_id)
+SELECT id, msisdn, subscription_id, package, reason, rule, amount, billing, invoice_month, at,
+    message_id
+FROM charges;
+DROP TABLE charges;
+ALTER TABLE charges_v3 RENAME TO charges;
+CREATE INDEX charges_by_msisdn ON charges (msisdn, at);
 
 -- a question waiting for its answer (double opt-in, retention offers, a refund)
 CREATE TABLE conversations (
