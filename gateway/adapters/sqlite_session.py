@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from gateway.adapters.sqlite_codec import Row, from_micros, micros, opt_dt, opt_micros
 from gateway.adapters.sqlite_mail import INSERT_MAIL, MailSessionMixin
+from gateway.adapters.sqlite_policy import PolicySessionMixin
 from gateway.domain.model import (
     ChargeRecord,
     InboundSms,
@@ -133,7 +134,7 @@ def _outgoing(row: Row) -> Outgoing:
     )
 
 
-class SqliteSession(MailSessionMixin):
+class SqliteSession(MailSessionMixin, PolicySessionMixin):
     """Implements ``Transaction`` and ``Queries`` on one connection, for one transaction."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:

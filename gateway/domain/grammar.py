@@ -10,7 +10,9 @@ from carrier_rules import Catalog
 
 __all__ = ["Command", "fold", "parse_command"]
 
-Action = Literal["subscribe", "cancel", "status", "help"]
+Action = Literal[
+    "subscribe", "cancel", "status", "reactivate", "check", "list", "answer", "help"
+]
 
 _FOLD_TABLE = str.maketrans({"đ": "d", "Đ": "D"})
 
@@ -18,7 +20,8 @@ _FOLD_TABLE = str.maketrans({"đ": "d", "Đ": "D"})
 @dataclass(frozen=True, slots=True)
 class Command:
     action: Action
-    #: the pack code for subscribe/cancel, the group for status, None for help
+    #: the pack code for subscribe/cancel/reactivate/check, the group for status, the
+    #: answer for ``answer`` (``Y``, ``N`` or a digit), None for list and help
     target: str | None = None
 
 
@@ -32,13 +35,26 @@ def fold(text: str) -> str:
 def parse_command(text: str, catalog: Catalog) -> Command:
     """The command an SMS text asks for; anything not understood is ``help``."""
     folded = fold(text)
-    if folded in catalog.keywords.status:
-        return Command("status", catalog.keywords.status[folded])
+    keywords = catalog.keywords
+    if folded in keywords.status:
+        return Command("status", keywords.status[folded])
+    if folded in keywords.list_all:
+        return Command("list")
+    if folded in keywords.confirm:
+        return Command("answer", "Y")
+    if folded in keywords.decline:
+        return Command("answer", "N")
+    if folded.isdigit() and len(folded) == 1:
+        return Command("answer", folded)
     keyword, _, code = folded.rpartition(" ")
     if catalog.package(code) is None:
         return Command("help")
-    if keyword in catalog.keywords.subscribe:
+    if keyword in keywords.subscribe:
         return Command("subscribe", code)
-    if keyword in catalog.keywords.cancel:
+    if keyword in keywords.cancel:
         return Command("cancel", code)
+    if keyword in keywords.reactivate:
+        return Command("reactivate", code)
+    if keyword in keywords.check:
+        return Command("check", code)
     return Command("help")

@@ -25,13 +25,15 @@ __all__ = [
     "SubscriptionStatus",
     "Ticket",
     "TicketEvent",
+    "Conversation",
+    "UsageRecord",
 ]
 
 SubscriptionStatus = Literal[
     "trial", "active", "renewal_failed", "pending_cancel", "paused", "cancelled", "expired"
 ]
 ChargeReason = Literal["registration", "renewal", "cancellation", "refund", "fee", "usage"]
-LedgerReason = Literal["provision", "adjustment", "topup", "charge"]
+LedgerReason = Literal["provision", "adjustment", "topup", "charge", "refund"]
 AccountStatus = Literal["active", "closed"]
 TicketStatus = Literal["open", "verifying", "closed"]
 TicketKind = Literal["account_closure", "general"]
@@ -214,3 +216,33 @@ class TicketEvent:
     at: datetime
     status: TicketStatus
     note: str
+
+
+@dataclass(slots=True)
+class Conversation:
+    """A question the gateway asked and waits an answer for (one per sender and short code).
+
+    ``kind``: ``opt_in`` (a paid registration waits for ``Y``), ``retention`` (offers
+    numbered 1..n, the last one "cancel"), ``refund`` (a refund to confirm with ``Y``).
+    """
+
+    msisdn: str
+    shortcode: str
+    kind: Literal["opt_in", "retention", "refund"]
+    package: str
+    started_at: datetime
+    expires_at: datetime
+    data: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    """Data used by a subscriber in an app: zero-rated by a pack, or charged."""
+
+    msisdn: str
+    app: str
+    bytes: int
+    at: datetime
+    subscription_id: str | None
+    charge_id: str | None
+    event_id: str | None = None

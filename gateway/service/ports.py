@@ -9,6 +9,7 @@ from typing import Any, Protocol, TypeVar
 from gateway.domain.mail import DeliveryOutcome, OutgoingMail, StoredMail
 from gateway.domain.model import (
     ChargeRecord,
+    Conversation,
     InboundSms,
     InvoiceLine,
     LedgerEntry,
@@ -17,6 +18,7 @@ from gateway.domain.model import (
     Subscription,
     Ticket,
     TicketEvent,
+    UsageRecord,
 )
 
 __all__ = ["Clock", "MailSender", "MessagePublisher", "Queries", "Store", "Transaction"]
@@ -63,6 +65,13 @@ class Transaction(Protocol):
     def due_subscriptions(self, until: datetime, limit: int) -> list[Subscription]: ...
     def mark_published(self, ids: Sequence[str]) -> None: ...
     def set_meta(self, key: str, value: str) -> None: ...
+
+    # conversations and usage
+    def get_conversation(self, msisdn: str, shortcode: str) -> Conversation | None: ...
+    def put_conversation(self, conversation: Conversation) -> None: ...
+    def delete_conversation(self, msisdn: str, shortcode: str) -> None: ...
+    def add_usage(self, record: UsageRecord) -> None: ...
+    def usage_seen(self, msisdn: str, event_id: str) -> bool: ...
 
     # email channel
     def subscriber_by_email(self, address: str) -> Subscriber | None:
@@ -117,6 +126,8 @@ class Queries(Protocol):
     def pending_outbox(self) -> int:
         """Committed replies not yet published (cheap: it reads an index of them)."""
         ...
+
+    def usage(self, msisdn: str) -> list[UsageRecord]: ...
 
     # email channel
     def subscriber_by_email(self, address: str) -> Subscriber | None: ...

@@ -22,6 +22,7 @@ from gateway.domain.mail import OutgoingMail, StoredMail
 from gateway.domain.model import (
     OPEN_STATUSES,
     ChargeRecord,
+    Conversation,
     InboundSms,
     InvoiceLine,
     LedgerEntry,
@@ -30,6 +31,7 @@ from gateway.domain.model import (
     Subscription,
     Ticket,
     TicketEvent,
+    UsageRecord,
 )
 from gateway.errors import StorageError
 
@@ -71,6 +73,8 @@ class _State:
     tickets: dict[int, Ticket] = field(default_factory=dict)
     ticket_events: list[TicketEvent] = field(default_factory=list)
     support_inbox: dict[str, int] = field(default_factory=dict)
+    conversations: dict[tuple[str, str], Conversation] = field(default_factory=dict)
+    usage: list[UsageRecord] = field(default_factory=list)
 
     def copy(self) -> _State:
         return _State(
@@ -89,6 +93,8 @@ class _State:
             tickets=dict(self.tickets),
             ticket_events=list(self.ticket_events),
             support_inbox=dict(self.support_inbox),
+            conversations=dict(self.conversations),
+            usage=list(self.usage),
         )
 
 
@@ -242,6 +248,34 @@ class FakeSession:
             ),
             "unpublished": len(self._state.outbox) - len(self._state.published),
         }
+
+    # -- conversations and usage --------------------------------------------------------
+
+    def get_conversation(self, msisdn: str, shortcode: str) -> Conversation | None:
+        stored = self._state.conversations.get((msisdn, shortcode))
+        return None if stored is None else dataclasses.replace(stored, data=dict(stored.data))
+
+    def put_conversation(self, conversation: Conversation) -> None:
+        key = (conversation.msisdn, conversation.shortcode)
+        self._state.conversations[key] = dataclasses.replace(
+            conversation, data=dict(conversation.data)
+        )
+
+    def delete_conversation(self, msisdn: str, shortcode: str) -> None:
+        self._state.conversations.pop((msisdn, shortcode), None)
+
+    def add_usage(self, record: UsageRecord) -> None:
+        if record.msisdn not in self._state.subscribers:
+            raise FakeIntegrityError(f"FOREIGN KEY: no subscriber {record.msisdn}")
+        if record.event_id is not None and self.usage_seen(record.msisdn, record.event_id):
+            raise FakeIntegrityError(f"UNIQUE: usage {record.msisdn} {record.event_id}")
+        self._state.usage.append(record)
+
+    def usage_seen(self, msisdn: str, event_id: str) -> bool:
+        return any(u.msisdn == msisdn and u.event_id == event_id for u in self._state.usage)
+
+    def usage(self, msisdn: str) -> list[UsageRecord]:
+        return [u for u in self._state.usage if u.msisdn == msisdn]
 
     # -- email channel -----------------------------------------------------------------
 
