@@ -38,9 +38,13 @@ def month_key(at: datetime, tz: ZoneInfo) -> str:
     return at.astimezone(tz).strftime("%Y-%m")
 
 
-def add_months(at: datetime, months: int, tz: ZoneInfo) -> datetime:
+def add_months(at: datetime, months: int, tz: ZoneInfo, *, day: int | None = None) -> datetime:
     """The same local day and time ``months`` later, on the month's last day when that
-    month is shorter (31/01 + 1 month = 28/02 or 29/02): a monthly billing date."""
+    month is shorter (31/01 + 1 month = 28/02 or 29/02): a monthly billing date.
+
+    ``day`` is the billing day to keep (31 for a plan first paid on the 31st), so a
+    period that started on the 28th of February ends on the 31st of March, not the 28th.
+    """
     require_aware(at)
     local = at.astimezone(tz)
     index = local.year * 12 + (local.month - 1) + months

@@ -30,14 +30,21 @@ class Period:
 
 
 @functools.lru_cache(maxsize=4096)
-def period_from(rule: ValidityRule, start: datetime, tz: ZoneInfo) -> Period:
-    """The period that starts at ``start`` under ``rule`` (seed 004, "Hiệu lực gói cước")."""
+def period_from(
+    rule: ValidityRule, start: datetime, tz: ZoneInfo, anchor_day: int | None = None
+) -> Period:
+    """The period that starts at ``start`` under ``rule`` (seed 004, "Hiệu lực gói cước").
+
+    For a rule in months, ``anchor_day`` is the billing day of month (the day of the
+    first payment): twelve monthly periods from the 31st of January end on the 31st of
+    January, not drifting to the 28th after February.
+    """
     require_aware(start)
     rolling_end: datetime | None = None
     if rule.hours is not None:
         rolling_end = start + timedelta(hours=rule.hours)
     elif rule.months is not None:
-        rolling_end = add_months(start, rule.months, tz)
+        rolling_end = add_months(start, rule.months, tz, day=anchor_day)
     if rule.cap == "month_end":
         last_instant = end_of_month(start, tz)
         if rolling_end is None or rolling_end > last_instant:

@@ -10,9 +10,7 @@ from carrier_rules import Catalog
 
 __all__ = ["Command", "fold", "parse_command"]
 
-Action = Literal[
-    "subscribe", "cancel", "status", "reactivate", "check", "list", "answer", "help"
-]
+Action = Literal["subscribe", "cancel", "status", "reactivate", "check", "list", "answer", "help"]
 
 _FOLD_TABLE = str.maketrans({"đ": "d", "Đ": "D"})
 

@@ -14,6 +14,7 @@ __all__ = [
     "AccountStatus",
     "ChargeReason",
     "ChargeRecord",
+    "Conversation",
     "EmailOrigin",
     "InboundSms",
     "InvoiceLine",
@@ -25,7 +26,6 @@ __all__ = [
     "SubscriptionStatus",
     "Ticket",
     "TicketEvent",
-    "Conversation",
     "UsageRecord",
 ]
 
@@ -116,7 +116,7 @@ class ChargeRecord:
     at: datetime
     message_id: str | None
     #: the inputs of the rule, so "why was I charged 7,500 đ?" has an answer
-    inputs: Mapping[str, object] = field(default_factory=dict)
+    inputs: Mapping[str, object] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

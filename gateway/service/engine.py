@@ -9,22 +9,32 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from carrier_rules import (
+    CancelDecision,
     Catalog,
     Charge,
+    Holding,
     Language,
+    Offer,
     Package,
     SubscriberKind,
+    can_reactivate,
+    cancel_decision,
     cancellation_adjustment,
+    list_price,
     month_key,
     next_retry,
     period_charge,
     period_from,
+    retention_offers,
+    trial_end,
 )
 from gateway.domain.encoding import layout
 from gateway.domain.grammar import parse_command
@@ -32,19 +42,21 @@ from gateway.domain.mail import MailKind
 from gateway.domain.model import (
     ChargeReason,
     ChargeRecord,
+    Conversation,
     InboundSms,
     InvoiceLine,
     LedgerEntry,
     Outgoing,
     Subscriber,
     Subscription,
+    UsageRecord,
 )
 from gateway.errors import AccountClosed, EmailInUse, GatewayError, UnknownShortcode
 from gateway.service.mailer import CatalogMailer
 from gateway.service.ports import Transaction
 from gateway.service.replies import Replies
 
-__all__ = ["KEEP", "DueResult", "Engine", "Keep", "SmsResult"]
+__all__ = ["KEEP", "DueResult", "Engine", "Keep", "SmsResult", "UsageResult"]
 
 
 class Keep:
@@ -66,6 +78,22 @@ def _new_id() -> str:
     to its indexes instead of writing all over them.
     """
     return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
+
+
+#: states in which a plan serves its subscriber (an add-on's base must be in one)
+_SERVING = frozenset({"trial", "active", "pending_cancel"})
+#: a free tier has no end: it is where an account stands once its paid plan ended
+_NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageResult:
+    """What one usage event did: zero-rated by a pack, or charged out of bundle."""
+
+    zero_rated: bool
+    package: str | None
+    charged: int
+    duplicate: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,12 +265,21 @@ class Engine:
             text = replies.render(lang, "account_closed", msisdn=sms.msisdn)
             return SmsResult([self._emit(tx, catalog, sms.msisdn, text, sms.id, now)])
         command = parse_command(sms.text, catalog)
-        if command.action == "subscribe" and command.target is not None:
-            texts = self._subscribe(tx, subscriber, command.target, lang, now, sms.id)
-        elif command.action == "cancel" and command.target is not None:
-            texts = self._cancel(tx, subscriber, command.target, lang, now, sms.id)
-        elif command.action == "status" and command.target is not None:
-            texts = self._status(tx, subscriber, catalog, command.target, lang)
+        target = command.target
+        if command.action == "subscribe" and target is not None:
+            texts = self._subscribe(tx, subscriber, target, lang, now, sms.id)
+        elif command.action == "cancel" and target is not None:
+            texts = self._cancel(tx, subscriber, target, lang, now, sms.id)
+        elif command.action == "status" and target is not None:
+            texts = self._status(tx, subscriber, catalog, target, lang)
+        elif command.action == "reactivate" and target is not None:
+            texts = self._reactivate(tx, subscriber, target, lang, now)
+        elif command.action == "check" and target is not None:
+            texts = self._check(tx, subscriber, target, lang)
+        elif command.action == "list":
+            texts = self._list(tx, subscriber, catalog, lang)
+        elif command.action == "answer" and target is not None:
+            texts = self._answer(tx, subscriber, catalog, target, lang, now, sms.id)
         else:
             texts = [replies.help(lang)]
         if sms.email is not None:
@@ -296,38 +333,46 @@ class Engine:
         lang: Language,
         now: datetime,
         message_id: str,
+        *,
+        confirmed: bool = False,
     ) -> list[str]:
         product = self._products[code]
-        package, replies, tz = product.package, product.replies, product.catalog.zone
-        in_group = [s for s in tx.open_subscriptions(subscriber.msisdn) if s.group == package.group]
-        active = next((s for s in in_group if s.status == "active"), None)
-        if active is not None:
-            if active.package == code:
+        package, replies, catalog = product.package, product.replies, product.catalog
+        tz = catalog.zone
+        open_subs = tx.open_subscriptions(subscriber.msisdn)
+        in_group = [s for s in open_subs if s.group == package.group]
+        current = next((s for s in in_group if s.status != "renewal_failed"), None)
+        if current is not None and not self._is_free(current):
+            if current.package == code:
                 return [
                     replies.render(
                         lang,
                         "already_registered",
                         package=code,
-                        expires=replies.when(active.expires_at),
+                        expires=replies.when(current.expires_at),
                     )
                 ]
             return [
-                replies.render(lang, "other_pack_active", current=active.package, requested=code)
+                replies.render(lang, "other_pack_active", current=current.package, requested=code)
             ]
-        charge = period_charge(package, subscriber.kind, now, tz)
-        if subscriber.kind == "prepaid" and subscriber.balance < charge.amount:
+        if package.requires is not None and not any(
+            s.group == package.requires and s.status in _SERVING and not self._is_free(s)
+            for s in open_subs
+        ):
+            return [replies.render(lang, "addon_needs_base", package=code, group=package.requires)]
+        price = list_price(package, signed_up_at=now, at=now, tz=tz, renewal=False)
+        if catalog.double_opt_in and not confirmed and price.amount > 0:
+            self._ask(tx, catalog, subscriber.msisdn, "opt_in", code, now)
             return [
                 replies.render(
                     lang,
-                    "insufficient_balance",
+                    "confirm_subscribe",
                     package=code,
-                    balance=replies.money(lang, subscriber.balance),
-                    price=replies.money(lang, charge.amount),
+                    price=replies.money(lang, price.amount),
+                    period=package.period[lang],
+                    minutes=catalog.conversation_minutes,
                 )
             ]
-        for stale in in_group:  # a pack whose renewal failed is replaced by the new one
-            self._end(stale, "expired", now)
-            tx.put_subscription(stale)
         sub = Subscription(
             id=self._new_id(),
             msisdn=subscriber.msisdn,
@@ -339,11 +384,50 @@ class Engine:
             expires_at=now,
             auto_renew=True,
             next_action_at=None,
+            price=price.amount,
         )
+        ends = trial_end(package, now)
+        if ends is not None:  # seed 001: the trial starts now, the first payment at its end
+            self._replace(tx, in_group, now)
+            sub.status, sub.expires_at, sub.next_action_at = "trial", ends, ends
+            tx.put_subscription(sub)
+            text = replies.render(
+                lang,
+                "trial_started",
+                package=code,
+                benefit=package.benefit[lang],
+                expires=replies.when(ends),
+                price=replies.money(lang, price.amount),
+                period=package.period[lang],
+            )
+            self._mail(tx, product, subscriber, "registered", text, now)
+            return [text]
+        charge = period_charge(package, subscriber.kind, now, tz, price=price.amount)
+        if subscriber.kind == "prepaid" and subscriber.balance < charge.amount:
+            return [
+                replies.render(
+                    lang,
+                    "insufficient_balance",
+                    package=code,
+                    balance=replies.money(lang, subscriber.balance),
+                    price=replies.money(lang, charge.amount),
+                )
+            ]
+        self._replace(tx, in_group, now)
         self._start_period(tx, subscriber, sub, product, charge, "registration", now, message_id)
         text = self._confirmation(product, subscriber, sub, charge, lang, "registered")
         self._mail(tx, product, subscriber, "registered", text, now)
         return [text]
+
+    def _replace(self, tx: Transaction, in_group: list[Subscription], now: datetime) -> None:
+        """A new plan replaces a pack whose renewal failed, and a free tier, of its group."""
+        for stale in in_group:
+            self._end(stale, "expired", now)
+            tx.put_subscription(stale)
+
+    def _is_free(self, sub: Subscription) -> bool:
+        product = self._products.get(sub.package)
+        return product is not None and product.package.price == 0
 
     def _cancel(
         self,
@@ -353,14 +437,119 @@ class Engine:
         lang: Language,
         now: datetime,
         message_id: str,
+        *,
+        confirmed: bool = False,
+        offers_made: bool = False,
     ) -> list[str]:
         product = self._products[code]
+        package, replies, catalog = product.package, product.replies, product.catalog
+        terms = package.cancellation
         sub = next((s for s in tx.open_subscriptions(subscriber.msisdn) if s.package == code), None)
         if sub is None:
-            return [product.replies.render(lang, "not_registered", package=code)]
-        text = self._cancel_subscription(tx, subscriber, sub, product, lang, now, message_id)
-        self._mail(tx, product, subscriber, "cancelled", text, now)
-        return [text]
+            return [replies.render(lang, "not_registered", package=code)]
+        if sub.status == "pending_cancel":
+            ends = sub.next_action_at or sub.expires_at
+            return [
+                replies.render(lang, "pending_cancel", package=code, expires=replies.when(ends))
+            ]
+        if not terms.self_service:
+            return [replies.render(lang, "contact_sales", package=code)]
+        if terms.effective == "immediate" and not terms.refunds and terms.fee is None:
+            # the Zalo packs: ended now, with the postpaid correction of seed 004
+            text = self._cancel_subscription(tx, subscriber, sub, product, lang, now, message_id)
+            self._mail(tx, product, subscriber, "cancelled", text, now)
+            return [text]
+        offers = retention_offers(catalog, package)
+        if offers and not offers_made and not confirmed:
+            self._ask(
+                tx,
+                catalog,
+                subscriber.msisdn,
+                "retention",
+                code,
+                now,
+                offers=[o.kind for o in offers] + ["cancel"],
+            )
+            return [self._offers_text(product, offers, lang)]
+        decision = cancel_decision(
+            package,
+            self._holding(sub),
+            subscriber.kind,
+            now,
+            catalog.zone,
+            price=self._held_price(product, sub),
+        )
+        if not decision.allowed:
+            return [replies.render(lang, "contact_sales", package=code)]
+        if decision.refund is not None and terms.confirm_refund and not confirmed:
+            amount = -decision.refund.amount
+            self._ask(tx, catalog, subscriber.msisdn, "refund", code, now, amount=amount)
+            return [
+                replies.render(
+                    lang,
+                    "confirm_refund",
+                    package=code,
+                    amount=replies.money(lang, amount),
+                    minutes=catalog.conversation_minutes,
+                )
+            ]
+        return self._apply_cancel(tx, subscriber, sub, product, decision, lang, now, message_id)
+
+    def _apply_cancel(
+        self,
+        tx: Transaction,
+        subscriber: Subscriber,
+        sub: Subscription,
+        product: _Product,
+        decision: CancelDecision,
+        lang: Language,
+        now: datetime,
+        message_id: str | None,
+    ) -> list[str]:
+        """Carry out a cancellation decision: now (a refund, a trial) or at term end."""
+        replies, code = product.replies, sub.package
+        inputs = self._holding_inputs(sub, decision)
+        texts: list[str] = []
+        if decision.status == "cancelled":
+            self._end(sub, "cancelled", now)
+            if decision.refund is not None:
+                self._charge(
+                    tx, subscriber, sub, product, decision.refund, "refund", now, message_id, inputs
+                )
+                text = replies.render(
+                    lang,
+                    "cancel_refunded",
+                    package=code,
+                    amount=replies.money(lang, -decision.refund.amount),
+                )
+            else:
+                text = replies.render(lang, "cancelled", package=code, at=replies.when(now))
+            tx.put_subscription(sub)
+            texts.append(text)
+        else:
+            sub.status, sub.auto_renew = "pending_cancel", False
+            sub.cancelled_at, sub.next_action_at = now, decision.ends_at
+            tx.put_subscription(sub)
+            texts.append(
+                replies.render(
+                    lang, "pending_cancel", package=code, expires=replies.when(decision.ends_at)
+                )
+            )
+        if decision.fee is not None:
+            fee = decision.fee
+            if subscriber.kind == "prepaid" and subscriber.balance < fee.amount:
+                # a balance never goes below zero: what it cannot pay is recorded as owed
+                inputs = {**inputs, "fee": fee.amount, "owed": fee.amount - subscriber.balance}
+                fee = Charge(subscriber.balance, fee.rule)
+            if fee.amount > 0:
+                self._charge(tx, subscriber, sub, product, fee, "fee", now, message_id, inputs)
+            texts[0] += " " + replies.render(
+                lang, "cancel_fee", amount=replies.money(lang, decision.fee.amount)
+            )
+        if decision.status == "cancelled":
+            texts.extend(self._fall_back(tx, subscriber, sub, product, lang, now))
+        self._mail(tx, product, subscriber, "cancelled", texts[0], now)
+        return texts
 
     def _cancel_subscription(
         self,
@@ -463,6 +652,336 @@ class Engine:
             ]
         return [replies.render(lang, "status_none", commands=replies.commands(lang))]
 
+    # -- the policy engine's commands ------------------------------------------------
+
+    def _ask(
+        self,
+        tx: Transaction,
+        catalog: Catalog,
+        msisdn: str,
+        kind: str,
+        code: str,
+        now: datetime,
+        **data: object,
+    ) -> None:
+        """Open a question (one per sender and short code; a new one replaces the old)."""
+        tx.put_conversation(
+            Conversation(
+                msisdn=msisdn,
+                shortcode=catalog.shortcode,
+                kind=kind,  # type: ignore[arg-type]
+                package=code,
+                started_at=now,
+                expires_at=now + timedelta(minutes=catalog.conversation_minutes),
+                data=dict(data),
+            )
+        )
+
+    def _offers_text(self, product: _Product, offers: list[Offer], lang: Language) -> str:
+        replies = product.replies
+        options = []
+        for n, offer in enumerate(offers, start=1):
+            if offer.kind == "pause":
+                options.append(replies.render(lang, "offer_pause", n=n, cycles=offer.cycles))
+            elif offer.plan is not None:
+                price = replies.money(lang, offer.plan.price)
+                options.append(
+                    replies.render(lang, "offer_switch", n=n, plan=offer.plan.code, price=price)
+                )
+        options.append(replies.render(lang, "offer_cancel", n=len(offers) + 1))
+        return replies.render(
+            lang, "retention_offer", package=product.package.code, options=", ".join(options)
+        )
+
+    def _answer(
+        self,
+        tx: Transaction,
+        subscriber: Subscriber,
+        catalog: Catalog,
+        answer: str,
+        lang: Language,
+        now: datetime,
+        message_id: str,
+    ) -> list[str]:
+        """``Y``, ``N`` or a number, answering the open question of this short code."""
+        replies = self._replies[catalog.shortcode]
+        conversation = tx.get_conversation(subscriber.msisdn, catalog.shortcode)
+        if conversation is None:
+            return [replies.render(lang, "no_conversation", commands=replies.commands(lang))]
+        tx.delete_conversation(subscriber.msisdn, catalog.shortcode)
+        if now > conversation.expires_at:
+            return [replies.render(lang, "conversation_expired")]
+        code = conversation.package
+        if answer == "N":
+            return [replies.render(lang, "declined")]
+        if conversation.kind == "opt_in":
+            if answer != "Y":
+                tx.put_conversation(conversation)
+                return [replies.render(lang, "no_conversation", commands=replies.commands(lang))]
+            return self._subscribe(tx, subscriber, code, lang, now, message_id, confirmed=True)
+        if conversation.kind == "refund":
+            if answer != "Y":
+                tx.put_conversation(conversation)
+                return [replies.render(lang, "declined")]
+            return self._cancel(
+                tx, subscriber, code, lang, now, message_id, confirmed=True, offers_made=True
+            )
+        offered = conversation.data.get("offers", [])
+        choices = [str(c) for c in offered] if isinstance(offered, list) else []
+        index = int(answer) - 1 if answer.isdigit() else -1
+        if not 0 <= index < len(choices):
+            tx.put_conversation(conversation)  # still open: ask again
+            offers = retention_offers(catalog, self._products[code].package)
+            return [self._offers_text(self._products[code], offers, lang)]
+        choice = choices[index]
+        if choice == "cancel":
+            return self._cancel(tx, subscriber, code, lang, now, message_id, offers_made=True)
+        sub = next((s for s in tx.open_subscriptions(subscriber.msisdn) if s.package == code), None)
+        if sub is None:
+            return [replies.render(lang, "not_registered", package=code)]
+        product = self._products[code]
+        retention = product.package.retention
+        assert retention is not None
+        if choice == "pause" and retention.pause_cycles is not None:
+            return [self._pause(tx, subscriber, sub, product, retention.pause_cycles, lang)]
+        target = self._products[retention.switch_to or code]
+        sub.next_package = target.package.code
+        tx.put_subscription(sub)
+        switch_at = sub.next_action_at or sub.expires_at
+        return [
+            replies.render(
+                lang,
+                "switched",
+                plan=target.package.code,
+                price=replies.money(lang, target.package.price),
+                at=replies.when(switch_at),
+            )
+        ]
+
+    def _pause(
+        self,
+        tx: Transaction,
+        subscriber: Subscriber,
+        sub: Subscription,
+        product: _Product,
+        cycles: int,
+        lang: Language,
+    ) -> str:
+        """Seed 002's pause: the paid period runs out, then ``cycles`` periods are skipped
+        (nothing charged); the plan renews at the end of the pause."""
+        rule = product.package.validity.for_kind(subscriber.kind)
+        zone = product.catalog.zone
+        resume = sub.next_action_at or sub.expires_at
+        for _ in range(cycles):
+            resume = period_from(rule, resume, zone, self._billing_day(sub, zone)).renews_at
+        sub.status, sub.next_action_at = "paused", resume
+        tx.put_subscription(sub)
+        replies = product.replies
+        return replies.render(lang, "paused", package=sub.package, until=replies.when(resume))
+
+    def _reactivate(
+        self, tx: Transaction, subscriber: Subscriber, code: str, lang: Language, now: datetime
+    ) -> list[str]:
+        """Seed 000: a plan cancelled to the end of its term comes back before then."""
+        product = self._products[code]
+        replies = product.replies
+        sub = next((s for s in tx.open_subscriptions(subscriber.msisdn) if s.package == code), None)
+        ends = None if sub is None else (sub.next_action_at or sub.expires_at)
+        if (
+            sub is None
+            or ends is None
+            or not can_reactivate(product.package, status=sub.status, ends_at=ends, at=now)
+        ):
+            return [replies.render(lang, "cannot_reactivate", package=code)]
+        sub.status, sub.auto_renew, sub.cancelled_at = "active", True, None
+        tx.put_subscription(sub)
+        return [replies.render(lang, "reactivated", package=code, expires=replies.when(ends))]
+
+    def _item(self, sub: Subscription, lang: Language) -> str:
+        replies = self._products[sub.package].replies
+        state = replies.render(lang, f"state_{sub.status}")
+        ends = sub.next_action_at if sub.status in ("trial", "pending_cancel", "paused") else None
+        return replies.render(
+            lang,
+            "list_item",
+            package=sub.package,
+            state=state,
+            expires=replies.when(ends or sub.expires_at),
+        )
+
+    def _check(
+        self, tx: Transaction, subscriber: Subscriber, code: str, lang: Language
+    ) -> list[str]:
+        """``KT <CODE>``: the state of one service."""
+        sub = next((s for s in tx.open_subscriptions(subscriber.msisdn) if s.package == code), None)
+        if sub is None:
+            return [self._products[code].replies.render(lang, "not_registered", package=code)]
+        return [self._item(sub, lang)]
+
+    def _list(
+        self, tx: Transaction, subscriber: Subscriber, catalog: Catalog, lang: Language
+    ) -> list[str]:
+        """``TC``: what the subscriber has on this short code."""
+        replies = self._replies[catalog.shortcode]
+        items = [
+            self._item(s, lang)
+            for s in tx.open_subscriptions(subscriber.msisdn)
+            if s.package in catalog.by_code
+        ]
+        if not items:
+            return [replies.render(lang, "list_none", commands=replies.commands(lang))]
+        return [replies.render(lang, "list", items="; ".join(items))]
+
+    # -- usage -------------------------------------------------------------------------
+
+    def record_usage(
+        self,
+        tx: Transaction,
+        subscriber: Subscriber,
+        *,
+        app: str,
+        n_bytes: int,
+        now: datetime,
+        event_id: str | None,
+        default_rate_per_mb: int,
+    ) -> UsageResult:
+        """Data used in ``app``: zero-rated and counted by a pack that covers the app, else
+        charged per started MB at the out-of-bundle rate (prepaid balance, down to zero;
+        postpaid invoice)."""
+        if event_id is not None and tx.usage_seen(subscriber.msisdn, event_id):
+            return UsageResult(False, None, 0, duplicate=True)
+        for sub in tx.open_subscriptions(subscriber.msisdn):
+            product = self._products.get(sub.package)
+            if product is None or product.package.app != app or sub.status not in _SERVING:
+                continue
+            sub.usage_bytes += n_bytes
+            sub.used_since_paid += n_bytes
+            tx.put_subscription(sub)
+            tx.add_usage(UsageRecord(subscriber.msisdn, app, n_bytes, now, sub.id, None, event_id))
+            return UsageResult(True, sub.package, 0)
+        rate, catalog = default_rate_per_mb, None
+        for candidate in self._catalogs.values():
+            if any(p.app == app for p in candidate.packages):
+                rate, catalog = candidate.out_of_bundle_per_mb, candidate
+                break
+        megabytes = math.ceil(n_bytes / 1_000_000)
+        amount = megabytes * rate
+        inputs: dict[str, object] = {
+            "app": app,
+            "bytes": n_bytes,
+            "megabytes_started": megabytes,
+            "rate_per_mb": rate,
+            "subscriber_kind": subscriber.kind,
+        }
+        if subscriber.kind == "prepaid" and amount > subscriber.balance:
+            inputs["owed"] = amount - subscriber.balance
+            amount = subscriber.balance
+        charge_id = None
+        if amount > 0:
+            zone = (catalog or next(iter(self._catalogs.values()))).zone
+            charge_id = self._book(
+                tx,
+                subscriber,
+                None,
+                "DATA",
+                Charge(amount, "out_of_bundle_per_mb"),
+                "usage",
+                now,
+                zone,
+                None,
+                inputs,
+            )
+        tx.add_usage(UsageRecord(subscriber.msisdn, app, n_bytes, now, None, charge_id, event_id))
+        return UsageResult(False, None, amount)
+
+    # -- policy facts ------------------------------------------------------------------
+
+    @staticmethod
+    def _holding(sub: Subscription) -> Holding:
+        return Holding(
+            signed_up_at=sub.started_at,
+            first_paid_at=sub.first_paid_at,
+            last_paid_at=sub.last_paid_at,
+            last_paid_amount=sub.last_paid_amount,
+            periods_paid=sub.periods_paid,
+            period_start=sub.period_start,
+            period_end=(sub.next_action_at or sub.expires_at)
+            if sub.status == "trial"
+            else sub.expires_at,
+            in_trial=sub.status == "trial",
+            used_since_last_payment=sub.used_since_paid > 0,
+        )
+
+    @staticmethod
+    def _holding_inputs(sub: Subscription, decision: CancelDecision) -> dict[str, object]:
+        return {
+            "decision": decision.rule,
+            "first_paid_at": None if sub.first_paid_at is None else sub.first_paid_at.isoformat(),
+            "last_paid_amount": sub.last_paid_amount,
+            "periods_paid": sub.periods_paid,
+            "used_since_last_payment_bytes": sub.used_since_paid,
+            "ends_at": decision.ends_at.isoformat(),
+        }
+
+    @staticmethod
+    def _billing_day(sub: Subscription, zone: ZoneInfo) -> int | None:
+        """The local day of the first payment: monthly periods keep it (31st, 28/02, 31st)."""
+        return None if sub.first_paid_at is None else sub.first_paid_at.astimezone(zone).day
+
+    @staticmethod
+    def _held_price(product: _Product, sub: Subscription) -> int:
+        return product.package.price if sub.price is None else sub.price
+
+    def _renewal_price(self, product: _Product, sub: Subscription, at: datetime) -> int:
+        """Seed 001: a trial converts at the price shown at sign-up; the price is fixed for
+        a commitment's term; otherwise a renewal pays the version in force (with notice)."""
+        package = product.package
+        held = self._held_price(product, sub)
+        if sub.status == "trial":
+            return held
+        commitment = package.commitment
+        if (
+            commitment is not None
+            and commitment.billing == "per_period"
+            and sub.periods_paid % commitment.periods != 0
+        ):
+            return held
+        return list_price(
+            package, signed_up_at=sub.started_at, at=at, tz=product.catalog.zone, renewal=True
+        ).amount
+
+    def _fall_back(
+        self,
+        tx: Transaction,
+        subscriber: Subscriber,
+        sub: Subscription,
+        product: _Product,
+        lang: Language,
+        at: datetime,
+    ) -> list[str]:
+        """When a plan ends, the account drops to its free tier (seeds 001, 002)."""
+        fallback = product.package.fallback
+        replies = product.replies
+        if fallback is None:
+            return []
+        free = self._products[fallback].package
+        tx.put_subscription(
+            Subscription(
+                id=self._new_id(),
+                msisdn=subscriber.msisdn,
+                package=free.code,
+                group=free.group,
+                status="active",
+                started_at=at,
+                period_start=at,
+                expires_at=_NEVER,
+                auto_renew=False,
+                next_action_at=None,
+                price=0,
+            )
+        )
+        return [replies.render(lang, "ended_fallback", package=sub.package, fallback=free.code)]
+
     # -- renewals ---------------------------------------------------------------------
 
     def run_due(self, tx: Transaction, until: datetime, limit: int) -> DueResult:
@@ -507,9 +1026,17 @@ class Engine:
             self._end(sub, "expired", at)
             tx.put_subscription(sub)
             return []
+        if sub.status == "pending_cancel":  # it ran to the end of its term
+            return self._end_term(tx, subscriber, sub, product, at)
+        if sub.next_package is not None and sub.next_package in self._products:
+            product = self._products[sub.next_package]  # a switch accepted for this period
+            sub.package, sub.group = product.package.code, product.package.group
+            sub.next_package, sub.price = None, None
+            sub.periods_paid = 0
         catalog, replies = product.catalog, product.replies
         lang = replies.language(subscriber.language)
-        charge = period_charge(product.package, subscriber.kind, at, catalog.zone)
+        price = self._renewal_price(product, sub, at)
+        charge = period_charge(product.package, subscriber.kind, at, catalog.zone, price=price)
         if subscriber.kind == "prepaid" and subscriber.balance < charge.amount:
             first_failure = sub.failed_since or at
             retry_at = next_retry(catalog.renewal, first_failed_at=first_failure, now=at)
@@ -537,10 +1064,30 @@ class Engine:
             )
             self._mail(tx, product, subscriber, key, text, at)
             return [self._emit(tx, catalog, subscriber.msisdn, text, None, at)]
+        sub.price = price
         self._start_period(tx, subscriber, sub, product, charge, "renewal", at, None)
         text = self._confirmation(product, subscriber, sub, charge, lang, "renewed")
         self._mail(tx, product, subscriber, "renewed", text, at)
         return [self._emit(tx, catalog, subscriber.msisdn, text, None, at)]
+
+    def _end_term(
+        self,
+        tx: Transaction,
+        subscriber: Subscriber,
+        sub: Subscription,
+        product: _Product,
+        at: datetime,
+    ) -> list[Outgoing]:
+        """A plan cancelled to the end of its term ends; the account drops to its free tier."""
+        replies = product.replies
+        lang = replies.language(subscriber.language)
+        sub.status, sub.auto_renew, sub.next_action_at = "cancelled", False, None
+        sub.expires_at = min(sub.expires_at, at)
+        tx.put_subscription(sub)
+        texts = self._fall_back(tx, subscriber, sub, product, lang, at) or [
+            replies.render(lang, "ended", package=sub.package)
+        ]
+        return [self._emit(tx, product.catalog, subscriber.msisdn, t, None, at) for t in texts]
 
     # -- shared steps -----------------------------------------------------------------
 
@@ -556,14 +1103,21 @@ class Engine:
         message_id: str | None,
     ) -> None:
         rule = product.package.validity.for_kind(subscriber.kind)
-        period = period_from(rule, at, product.catalog.zone)
+        zone = product.catalog.zone
+        sub.first_paid_at = sub.first_paid_at or at
+        period = period_from(rule, at, zone, self._billing_day(sub, zone))
         sub.status = "active"
         sub.period_start = at
         sub.expires_at = period.expires_at
         sub.next_action_at = period.renews_at
         sub.failed_since = None
         sub.usage_bytes = 0
-        self._charge(tx, subscriber, sub, product, charge, reason, at, message_id)
+        # the facts the cancellation and refund rules read
+        sub.last_paid_at, sub.last_paid_amount = at, charge.amount
+        sub.periods_paid += 1
+        sub.used_since_paid = 0
+        if charge.amount > 0:
+            self._charge(tx, subscriber, sub, product, charge, reason, at, message_id)
         tx.put_subscription(sub)
 
     def _charge(
@@ -576,14 +1130,48 @@ class Engine:
         reason: ChargeReason,
         at: datetime,
         message_id: str | None,
+        inputs: dict[str, object] | None = None,
     ) -> None:
-        month = month_key(at, product.catalog.zone)
+        """Book a charge of ``sub`` with the inputs of its rule (explainability)."""
+        zone = product.catalog.zone
+        explained: dict[str, object] = {
+            "list_price": self._held_price(product, sub),
+            "subscriber_kind": subscriber.kind,
+            "local_time": at.astimezone(zone).isoformat(),
+            **(inputs or {}),
+        }
+        self._book(
+            tx, subscriber, sub, sub.package, charge, reason, at, zone, message_id, explained
+        )
+        if subscriber.kind == "postpaid":
+            month = month_key(at, zone)
+            if sub.charge_month == month:
+                sub.charged_in_month += charge.amount
+            else:
+                sub.charge_month, sub.charged_in_month = month, charge.amount
+
+    def _book(
+        self,
+        tx: Transaction,
+        subscriber: Subscriber,
+        sub: Subscription | None,
+        package: str,
+        charge: Charge,
+        reason: ChargeReason,
+        at: datetime,
+        zone: ZoneInfo,
+        message_id: str | None,
+        inputs: dict[str, object],
+    ) -> str:
+        """Record a charge: on the postpaid invoice of its month, or on the prepaid
+        balance with its ledger entry. Returns the charge id."""
+        month = month_key(at, zone)
         postpaid = subscriber.kind == "postpaid"
         record = ChargeRecord(
             id=self._new_id(),
             msisdn=subscriber.msisdn,
-            subscription_id=sub.id,
-            package=sub.package,
+            subscription_id=None if sub is None else sub.id,
+            package=package,
             reason=reason,
             rule=charge.rule,
             amount=charge.amount,
@@ -591,6 +1179,7 @@ class Engine:
             invoice_month=month if postpaid else None,
             at=at,
             message_id=message_id,
+            inputs=inputs,
         )
         tx.add_charge(record)
         if postpaid:
@@ -599,24 +1188,26 @@ class Engine:
                     record.id,
                     subscriber.msisdn,
                     month,
-                    sub.package,
-                    f"{sub.package} {reason}",
+                    package,
+                    f"{package} {reason}",
                     charge.amount,
                     at,
                 )
             )
-            if sub.charge_month == month:
-                sub.charged_in_month += charge.amount
-            else:
-                sub.charge_month, sub.charged_in_month = month, charge.amount
         else:
             subscriber.balance -= charge.amount
             tx.put_subscriber(subscriber)
             tx.add_ledger_entry(
                 LedgerEntry(
-                    subscriber.msisdn, -charge.amount, subscriber.balance, "charge", at, record.id
+                    subscriber.msisdn,
+                    -charge.amount,
+                    subscriber.balance,
+                    "refund" if reason == "refund" else "charge",
+                    at,
+                    record.id,
                 )
             )
+        return record.id
 
     def _confirmation(
         self,
