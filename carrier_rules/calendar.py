@@ -52,4 +52,5 @@ def add_months(at: datetime, months: int, tz: ZoneInfo, *, day: int | None = Non
     month += 1
     first_of_next = datetime(year + (month == 12), month % 12 + 1, 1)
     last_day = (first_of_next - timedelta(days=1)).day
-    return local.replace(year=year, month=month, day=min(local.day, last_day)).replace(tzinfo=tz)
+    wanted = local.day if day is None else day
+    return local.replace(year=year, month=month, day=min(wanted, last_day)).replace(tzinfo=tz)

@@ -238,9 +238,14 @@ class Package(_Frozen):
 
     @model_validator(mode="after")
     def _addon_needs_base(self) -> Self:
-        if (self.kind == "addon") != (self.requires is not None):
+        if self.kind == "addon" and self.requires is None:
             raise ValueError(
-                "an add-on names the group it requires (requires = ...); a base plan does not"
+                "an add-on names the group it requires (requires = ...): none is given"
+            )
+        if self.kind == "base" and self.requires is not None:
+            raise ValueError(
+                f"a base plan does not require anything (requires = {self.requires!r});"
+                ' an add-on says kind = "addon"'
             )
         return self
 
@@ -326,7 +331,30 @@ class Catalog(_Frozen):
     def _complete_emails(
         cls, value: dict[Language, dict[str, EmailTemplate]], info: ValidationInfo
     ) -> dict[Language, dict[str, EmailTemplate]]:
+        templates = info.data.get("templates")
+        if templates is not None and set(value) != set(templates):
+            raise ValueError(
+                "emails and templates must be given in the same languages:"
+                f" {sorted(value)} vs {sorted(templates)}"
+            )
         return require_keys(value, EMAIL_KEYS, "email", info.data.get("default_language"))
+
+    @field_validator("packages")
+    @classmethod
+    def _references_exist(cls, value: list[Package]) -> list[Package]:
+        """A fallback, a plan to switch to, a base an add-on requires: each must exist."""
+        codes = {p.code for p in value}
+        groups = {p.group for p in value}
+        for index, package in enumerate(value):
+            where = f"packages.{index}"
+            if package.fallback is not None and package.fallback not in codes:
+                raise ValueError(f"{where}.fallback: no package {package.fallback!r}")
+            switch = None if package.retention is None else package.retention.switch_to
+            if switch is not None and switch not in codes:
+                raise ValueError(f"{where}.retention.switch_to: no package {switch!r}")
+            if package.requires is not None and package.requires not in groups:
+                raise ValueError(f"{where}.requires: no group {package.requires!r}")
+        return value
 
     @field_validator("packages")
     @classmethod
@@ -340,35 +368,13 @@ class Catalog(_Frozen):
     @field_validator("keywords")
     @classmethod
     def _known_groups(cls, value: Keywords, info: ValidationInfo) -> Keywords:
-        groups = {p.group for p in info.data.get("packages", [])}
+        if "packages" not in info.data:  # the packages are invalid: that error says it
+            return value
+        groups = {p.group for p in info.data["packages"]}
         for keyword, group in value.status.items():
             if group not in groups:
                 raise ValueError(f"status keyword {keyword!r} names unknown group {group!r}")
         return value
-
-    @model_validator(mode="after")
-    def _same_languages(self) -> Self:
-        if set(self.emails) != set(self.templates):
-            raise ValueError(
-                "emails and templates must be given in the same languages:"
-                f" {sorted(self.emails)} vs {sorted(self.templates)}"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _references_exist(self) -> Self:
-        codes = {p.code for p in self.packages}
-        groups = {p.group for p in self.packages}
-        for index, package in enumerate(self.packages):
-            where = f"packages.{index}"
-            if package.fallback is not None and package.fallback not in codes:
-                raise ValueError(f"{where}.fallback: no package {package.fallback!r}")
-            switch = None if package.retention is None else package.retention.switch_to
-            if switch is not None and switch not in codes:
-                raise ValueError(f"{where}.retention.switch_to: no package {switch!r}")
-            if package.requires is not None and package.requires not in groups:
-                raise ValueError(f"{where}.requires: no group {package.requires!r}")
-        return self
 
     @cached_property
     def zone(self) -> ZoneInfo:

@@ -64,7 +64,10 @@ class PriceVersion(_Frozen):
     @model_validator(mode="after")
     def _announced_first(self) -> Self:
         if self.announced > self.from_date:
-            raise ValueError("a price is announced before it applies")
+            raise ValueError(
+                f"announced {self.announced.isoformat()} after it applies"
+                f" ({self.from_date.isoformat()}): a price is announced first"
+            )
         return self
 
 

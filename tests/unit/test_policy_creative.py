@@ -528,24 +528,17 @@ def test_prepaid_annual_term_is_its_one_year_period(creative: Catalog) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "period_from knows only a period's start, so monthly periods chained from a "
-        "31st drift to the 28th after February: the 12th CAPM period from 31/01/2026 "
-        "ends 28/01/2027, three days before term_end's 31/01/2027"
-    ),
-)
 def test_capm_twelve_monthly_periods_fill_the_annual_term(creative: Catalog) -> None:
     """An annual plan paid monthly ("Gói hàng năm thanh toán hàng tháng") gives twelve
     months of service for its twelve payments: from a first payment on 31/01/2026 10:00
     the months are billed on 31/01, 28/02, 31/03, 30/04, 31/05, 30/06, 31/07, 31/08,
     30/09, 31/10, 30/11 and 31/12/2026, and the twelfth ends 31/01/2027 10:00, the end of
-    the term. Each period here starts where the previous one renews, as the engine does."""
+    the term. Each period here starts where the previous one renews, keeping the billing
+    day of the first payment (the 31st), as the engine does."""
     capm = package(creative, "CAPM")
     rule = capm.validity.prepaid
     start = local(2026, 1, 31)
     for _ in range(12):
-        start = period_from(rule, start, HCM).renews_at
+        start = period_from(rule, start, HCM, 31).renews_at
     assert start == local(2027, 1, 31)
     assert term_end(capm, "prepaid", local(2026, 1, 31), HCM) == start

@@ -442,24 +442,24 @@ def test_vietnamese_without_diacritics_is_plain_ascii(
 def test_fallback_to_an_unknown_plan_is_rejected() -> None:
     """A fallback must name a plan of the catalog.
 
-    The check is model-level, so pydantic reports the field as ``(root)``; the real
-    path is only in the reason.
+    The check runs over all packages, so the field is ``packages`` and the reason
+    names the package's own field.
     """
     text = _edit_package(_text("meetings"), "PRO", 'fallback = "BASIC"', 'fallback = "GOLD"')
     err = _error("meetings", text)
     assert err.source == _source("meetings")
-    assert err.field == "(root)"
+    assert err.field == "packages"
     assert "packages.1.fallback" in err.reason
     assert "'GOLD'" in err.reason
-    assert str(err).startswith(f"{_source('meetings')}: (root): ")
+    assert str(err).startswith(f"{_source('meetings')}: packages: ")
 
 
 def test_retention_switch_to_an_unknown_plan_is_rejected() -> None:
-    """A retention offer may only switch to a plan of the catalog (reported at ``(root)``)."""
+    """A retention offer may only switch to a plan of the catalog (reported at ``packages``)."""
     text = _edit(_text("streaming"), 'switch_to = "PBASIC"', 'switch_to = "PPREMIUM"')
     err = _error("streaming", text)
     assert err.source == _source("streaming")
-    assert err.field == "(root)"
+    assert err.field == "packages"
     assert "packages.2.retention.switch_to" in err.reason
     assert "'PPREMIUM'" in err.reason
 
@@ -485,11 +485,11 @@ def test_base_plan_with_requires_is_rejected() -> None:
 
 
 def test_requires_an_unknown_group_is_rejected() -> None:
-    """An add-on's ``requires`` must be a group of the catalog (reported at ``(root)``)."""
+    """An add-on's ``requires`` must be a group of the catalog (reported at ``packages``)."""
     text = _edit_package(_text("meetings"), "REC", 'requires = "meet"', 'requires = "webinar"')
     err = _error("meetings", text)
     assert err.source == _source("meetings")
-    assert err.field == "(root)"
+    assert err.field == "packages"
     assert "packages.3.requires" in err.reason
     assert "'webinar'" in err.reason
 
@@ -515,7 +515,7 @@ def test_price_announced_after_it_applies_is_rejected() -> None:
     err = _error("creative", text)
     assert err.source == _source("creative")
     assert err.field == "packages.1.price_versions.0"
-    assert "announced before it applies" in err.reason
+    assert "announced 2026-07-02 after it applies (2026-07-01)" in err.reason
 
 
 def test_validity_in_both_hours_and_months_is_rejected() -> None:
@@ -534,11 +534,11 @@ def test_validity_in_both_hours_and_months_is_rejected() -> None:
 
 def test_emails_in_a_language_without_templates_are_rejected() -> None:
     """Emails and templates come in the same languages: English emails without English
-    templates is invalid (a model-level check, reported at ``(root)``)."""
+    templates is invalid (reported at ``emails``)."""
     text = _drop_table(_text("streaming"), "[templates.en]")
     err = _error("streaming", text)
     assert err.source == _source("streaming")
-    assert err.field == "(root)"
+    assert err.field == "emails"
     assert "same languages" in err.reason
     assert "['en', 'vi'] vs ['vi']" in err.reason
 
