@@ -1110,6 +1110,9 @@ class Engine:
         sub.period_start = at
         sub.expires_at = period.expires_at
         sub.next_action_at = period.renews_at
+        if product.package.price == 0 and charge.amount == 0:
+            # a free tier has no period to renew: it stays until a paid plan replaces it
+            sub.expires_at, sub.next_action_at, sub.auto_renew = _NEVER, None, False
         sub.failed_since = None
         sub.usage_bytes = 0
         # the facts the cancellation and refund rules read
