@@ -305,8 +305,9 @@ class Catalog(_Frozen):
     double_opt_in: bool = False
     #: how long a question (opt-in, retention offer, refund) waits for its answer
     conversation_minutes: Annotated[int, Field(gt=0, le=1440)] = 10
-    #: data outside any pack, per started MB (prepaid balance or postpaid invoice)
-    out_of_bundle_per_mb: Annotated[int, Field(ge=0)] = 0
+    #: data in this catalog's apps outside any pack, per started MB (prepaid balance or
+    #: postpaid invoice); unset: the gateway's default rate
+    out_of_bundle_per_mb: Annotated[int, Field(ge=0)] | None = None
     templates: dict[Language, dict[str, str]]
     emails: dict[Language, dict[str, EmailTemplate]]
 

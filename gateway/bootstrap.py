@@ -175,6 +175,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             clock=clock,
             publisher=transport,
             on_commit=delivery.notify,
+            data_rate_per_mb=settings.data_rate_per_mb,
         )
         transport.attach(service)
         await stack.enter_async_context(delivery)

@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--smtp-auth", choices=["none", "required"])
     serve.add_argument("--smtp-relay-url", help="smtp://[user:pass@]host[:port] (default: sink)")
     serve.add_argument("--support-policy", type=Path, help="support desk policy TOML")
+    serve.add_argument("--data-rate-per-mb", type=int, help="out-of-bundle data, per started MB")
     serve.add_argument("--log-level")
     serve.add_argument("--log-format", choices=["auto", "json", "console"])
     serve.add_argument(

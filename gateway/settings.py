@@ -14,10 +14,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 import carrier_rules
 from gateway.adapters.smtp_relay import parse_relay_url
 
-__all__ = ["DEFAULT_CATALOG", "DEFAULT_SUPPORT_POLICY", "Settings"]
+__all__ = ["DEFAULT_CATALOG", "DEFAULT_CATALOGS", "DEFAULT_SUPPORT_POLICY", "Settings"]
 
 _CATALOGS = Path(carrier_rules.__file__).resolve().parent / "catalogs"
 DEFAULT_CATALOG = _CATALOGS / "zalo.toml"
+#: the Zalo packs (888) and the services of seeds 000 (8100), 001 (8200), 002 (8300)
+DEFAULT_CATALOGS = [DEFAULT_CATALOG] + [
+    _CATALOGS / f"{name}.toml" for name in ("meetings", "creative", "streaming")
+]
 DEFAULT_SUPPORT_POLICY = _CATALOGS / "support.toml"
 _DOMAIN = re.compile(
     r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
@@ -59,12 +63,14 @@ class Settings(BaseSettings):
     #: delivery retries back off from this many seconds, doubling, up to the maximum
     mail_retry_base: float = Field(default=2.0, gt=0)
     mail_retry_max: float = Field(default=300.0, gt=0)
+    #: data outside any pack, per started MB, for apps no catalog prices itself
+    data_rate_per_mb: int = Field(default=1000, ge=0)
     #: the support desk's policy (verification, closure phrases, texts)
     support_policy: Path = DEFAULT_SUPPORT_POLICY
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
-    #: catalog files (TOML); the Zalo packs of short code 888 by default
-    catalogs: list[Path] = Field(default_factory=lambda: [DEFAULT_CATALOG])
+    #: catalog files (TOML); by default the four shipped ones (888, 8100, 8200, 8300)
+    catalogs: list[Path] = Field(default_factory=lambda: list(DEFAULT_CATALOGS))
     #: the time zone of times in API responses and MT payloads
     display_timezone: str = "Asia/Ho_Chi_Minh"
 

@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from carrier_rules import Language, SubscriberKind
 from gateway.adapters.http_support import support_router
 from gateway.domain.mail import normalize_address
-from gateway.domain.model import ChargeRecord, InboundSms, Subscription
+from gateway.domain.model import ChargeRecord, InboundSms, Subscription, UsageEvent
 from gateway.domain.msisdn import canonical_msisdn
 from gateway.errors import (
     AccountClosed,
@@ -48,6 +48,14 @@ class SubscriberIn(_Body):
     language: Language | None = None
     #: confirmation emails go here; ``null`` removes it, leaving it out keeps it
     email: Annotated[str, Field(max_length=254)] | None = None
+
+
+class UsageIn(_Body):
+    msisdn: str
+    app: Annotated[str, Field(min_length=1, max_length=64)]
+    bytes: Annotated[int, Field(gt=0)]
+    #: the reporter's id: a resend with the same id is counted once
+    id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
 
 
 class TopupIn(_Body):
@@ -104,6 +112,15 @@ def create_app(
             "next_retry_at": iso(s.next_action_at) if s.status == "renewal_failed" else None,
             "cancelled_at": iso(s.cancelled_at),
             "usage_bytes": s.usage_bytes,
+            # the policy engine's facts: a trial converts, a pending cancellation ends,
+            # a pause resumes, at next_action_at
+            "next_action_at": iso(s.next_action_at),
+            "price": s.price,
+            "first_paid_at": iso(s.first_paid_at),
+            "last_paid_at": iso(s.last_paid_at),
+            "periods_paid": s.periods_paid,
+            "used_since_last_payment": s.used_since_paid,
+            "next_package": s.next_package,
         }
 
     def subscriber_json(view: SubscriberView) -> dict[str, Any]:
@@ -132,6 +149,7 @@ def create_app(
             "at": iso(c.at),
             "subscription_id": c.subscription_id,
             "message_id": c.message_id,
+            "inputs": dict(c.inputs),
         }
 
     @app.exception_handler(GatewayError)
@@ -181,6 +199,42 @@ def create_app(
     async def charges(msisdn: str) -> dict[str, Any]:
         found = await service.charges(canonical_msisdn(msisdn))
         return {"charges": [charge_json(c) for c in found]}
+
+    @app.post("/api/usage")
+    async def post_usage(body: UsageIn) -> dict[str, Any]:
+        """Data used in an app: zero-rated by a pack that covers the app (and counted for
+        ``KTTK``), else charged per started MB at the out-of-bundle rate."""
+        result = await service.record_usage(
+            UsageEvent(
+                msisdn=canonical_msisdn(body.msisdn),
+                app=body.app.strip().lower(),
+                bytes=body.bytes,
+                id=body.id,
+            )
+        )
+        return {
+            "zero_rated": result.zero_rated,
+            "package": result.package,
+            "charged": result.charged,
+            "duplicate": result.duplicate,
+        }
+
+    @app.get("/api/subscribers/{msisdn}/usage")
+    async def usage(msisdn: str) -> dict[str, Any]:
+        found = await service.usage(canonical_msisdn(msisdn))
+        return {
+            "usage": [
+                {
+                    "app": u.app,
+                    "bytes": u.bytes,
+                    "at": iso(u.at),
+                    "zero_rated_by": u.subscription_id,
+                    "charge_id": u.charge_id,
+                    "id": u.event_id,
+                }
+                for u in found
+            ]
+        }
 
     @app.get("/api/subscribers/{msisdn}/ledger")
     async def ledger(msisdn: str) -> dict[str, Any]:

@@ -22,17 +22,17 @@ import structlog
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from gateway.domain.model import InboundSms, Outgoing
+from gateway.domain.model import InboundSms, Outgoing, UsageEvent
 from gateway.domain.msisdn import canonical_msisdn
 from gateway.errors import GatewayError, InvalidMessage, UnknownShortcode
-from gateway.service.engine import SmsResult
 from gateway.service.gateway import GatewayService
 
-__all__ = ["MO_TOPIC", "MqttTransport", "mt_payload", "parse_mo"]
+__all__ = ["MO_TOPIC", "USAGE_TOPIC", "MqttTransport", "mt_payload", "parse_mo", "parse_usage"]
 
 log = structlog.get_logger("gateway.mqtt")
 
 MO_TOPIC = "sms/mo/#"
+USAGE_TOPIC = "usage/+"
 ERROR_TOPIC = "sms/errors"
 MAX_TEXT = 1600
 MAX_ID = 128
@@ -89,6 +89,33 @@ def parse_mo(topic: str, payload: bytes, shortcodes: frozenset[str]) -> InboundS
     return InboundSms(message_id, msisdn, shortcode, text, client_id=True)
 
 
+def parse_usage(topic: str, payload: bytes) -> UsageEvent:
+    """``usage/<msisdn>`` with ``{"app": "zalo", "bytes": 123456, "id": "optional"}``."""
+    parts = topic.split("/")
+    if len(parts) != 2 or parts[0] != "usage":
+        raise InvalidMessage(f"unexpected topic {topic!r}: expected usage/<msisdn>")
+    msisdn = canonical_msisdn(parts[1])
+    try:
+        body = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidMessage(f"usage payload is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise InvalidMessage('usage payload must be an object: {"app": ..., "bytes": ...}')
+    app, n_bytes, event_id = body.get("app"), body.get("bytes"), body.get("id")
+    if not isinstance(app, str) or not app.strip() or len(app) > 64:
+        raise InvalidMessage('"app" must be a non-empty string (at most 64 characters)')
+    if isinstance(n_bytes, bool) or not isinstance(n_bytes, int) or n_bytes <= 0:
+        raise InvalidMessage('"bytes" must be a positive integer')
+    if event_id is not None and (not isinstance(event_id, str | int) or len(str(event_id)) > 128):
+        raise InvalidMessage('"id" must be a string or number (at most 128 characters)')
+    return UsageEvent(
+        msisdn=msisdn,
+        app=app.strip().lower(),
+        bytes=n_bytes,
+        id=None if event_id is None else str(event_id),
+    )
+
+
 def mt_payload(message: Outgoing, tz: tzinfo) -> bytes:
     return json.dumps(
         {
@@ -131,6 +158,7 @@ class MqttTransport:
         self._client: aiomqtt.Client | None = None
         self._connected = asyncio.Event()
         self._service: GatewayService | None = None
+        self._usage_tasks: set[asyncio.Future[None]] = set()
         self.protocol_in_use: str | None = None
 
     def attach(self, service: GatewayService) -> Self:
@@ -189,6 +217,7 @@ class MqttTransport:
                 async with self._make_client(version) as client:
                     self._client, self.protocol_in_use = client, version
                     await client.subscribe(MO_TOPIC, qos=1)
+                    await client.subscribe(USAGE_TOPIC, qos=1)
                     self._connected.set()
                     log.info("mqtt_connected", host=self.host, port=self.port, protocol=version)
                     delay = 0.2
@@ -233,8 +262,16 @@ class MqttTransport:
                 else str(message.payload).encode()
             )
             topic = message.topic.value
+            future: asyncio.Future[Any] | None
             try:
-                sms = parse_mo(topic, payload, service.engine.shortcodes)
+                if topic.startswith("usage/"):
+                    event = parse_usage(topic, payload)
+                    task = asyncio.ensure_future(self._usage(service, event, topic, payload))
+                    self._usage_tasks.add(task)  # held until done: the loop keeps weak refs
+                    task.add_done_callback(self._usage_tasks.discard)
+                    future = task
+                else:
+                    future = service.submit(parse_mo(topic, payload, service.engine.shortcodes))
             except GatewayError as exc:
                 log.warning("mo_rejected", topic=topic, reason=str(exc))
                 await service.publish_error(
@@ -245,15 +282,30 @@ class MqttTransport:
                         "at": service.clock.now().astimezone(self._tz).isoformat(),
                     }
                 )
-                future: asyncio.Future[SmsResult] | None = None
-            else:
-                future = service.submit(sms)
+                future = None
             if message.qos > 0:
                 acks.append((message.mid, future))
                 if future is None:
                     flush_acks()
                 else:
                     future.add_done_callback(flush_acks)
+
+    async def _usage(
+        self, service: GatewayService, event: UsageEvent, topic: str, payload: bytes
+    ) -> None:
+        """Record a usage event; one that cannot be (an unknown MSISDN) goes to sms/errors."""
+        try:
+            await service.record_usage(event)
+        except GatewayError as exc:
+            log.warning("usage_rejected", topic=topic, reason=str(exc))
+            await service.publish_error(
+                {
+                    "reason": str(exc),
+                    "topic": topic,
+                    "payload": payload[:512].decode("utf-8", "replace"),
+                    "at": service.clock.now().astimezone(self._tz).isoformat(),
+                }
+            )
 
     # -- outbound ---------------------------------------------------------------------
 

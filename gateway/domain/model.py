@@ -26,6 +26,7 @@ __all__ = [
     "SubscriptionStatus",
     "Ticket",
     "TicketEvent",
+    "UsageEvent",
     "UsageRecord",
 ]
 
@@ -38,6 +39,7 @@ AccountStatus = Literal["active", "closed"]
 TicketStatus = Literal["open", "verifying", "closed"]
 TicketKind = Literal["account_closure", "general"]
 TicketSource = Literal["email", "portal"]
+ConversationKind = Literal["opt_in", "retention", "refund"]
 
 #: statuses that still have something scheduled (a renewal or a retry)
 OPEN_STATUSES: frozenset[SubscriptionStatus] = frozenset(
@@ -228,7 +230,7 @@ class Conversation:
 
     msisdn: str
     shortcode: str
-    kind: Literal["opt_in", "retention", "refund"]
+    kind: ConversationKind
     package: str
     started_at: datetime
     expires_at: datetime
@@ -246,3 +248,14 @@ class UsageRecord:
     subscription_id: str | None
     charge_id: str | None
     event_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UsageEvent:
+    """Data a subscriber used in an app, as reported on ``usage/<msisdn>`` or the API."""
+
+    msisdn: str
+    app: str
+    bytes: int
+    #: the reporter's id: a resend with the same id is counted once
+    id: str | None = None

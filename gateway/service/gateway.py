@@ -23,9 +23,11 @@ from gateway.domain.model import (
     Outgoing,
     Subscriber,
     Subscription,
+    UsageEvent,
+    UsageRecord,
 )
-from gateway.errors import ClockError, UnknownSubscriber
-from gateway.service.engine import KEEP, DueResult, Engine, Keep, SmsResult
+from gateway.errors import AccountClosed, ClockError, UnknownSubscriber
+from gateway.service.engine import KEEP, DueResult, Engine, Keep, SmsResult, UsageResult
 from gateway.service.ports import Clock, MessagePublisher, Queries, Store, Transaction
 
 __all__ = ["AdvanceResult", "GatewayService", "SubscriberView"]
@@ -87,6 +89,7 @@ class GatewayService:
         due_chunk: int = 2000,
         outbox_memory: int = 20_000,
         on_commit: Callable[[], None] | None = None,
+        data_rate_per_mb: int = 1000,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -108,6 +111,7 @@ class GatewayService:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()  # set once the outbox (backlog included) is empty
         self._tasks: list[asyncio.Task[None]] = []
+        self._data_rate_per_mb = data_rate_per_mb
         # told after each commit (the mail delivery loop: a commit may have queued mail)
         self._on_commit = on_commit or (lambda: None)
 
@@ -404,6 +408,31 @@ class GatewayService:
             self._enqueue(outgoing)
         self._on_commit()
         return result
+
+    async def record_usage(self, event: UsageEvent) -> UsageResult:
+        """Data used in an app: zero-rated by a pack that covers it, else charged."""
+
+        def work(tx: Transaction, now: datetime) -> tuple[UsageResult, list[Outgoing]]:
+            subscriber = tx.get_subscriber(event.msisdn)
+            if subscriber is None:
+                raise UnknownSubscriber(event.msisdn)
+            if subscriber.status == "closed":
+                raise AccountClosed(event.msisdn)
+            result = self.engine.record_usage(
+                tx,
+                subscriber,
+                app=event.app,
+                n_bytes=event.bytes,
+                now=now,
+                event_id=event.id,
+                default_rate_per_mb=self._data_rate_per_mb,
+            )
+            return result, []
+
+        return await self.apply(work)
+
+    async def usage(self, msisdn: str) -> list[UsageRecord]:
+        return await self._checked(msisdn, lambda q: q.usage(msisdn))
 
     async def read(self, work: Callable[[Queries], T]) -> T:
         """Run read-only work on the store."""

@@ -399,11 +399,11 @@ def test_recipients_are_checked_at_rcpt(gateway_factory: Callable[..., GatewayPr
         ("", COMMANDS): "550 5.7.1 Commands need a sender: MAIL FROM:<> cannot send commands",
         ("", SUPPORT): "550 5.7.1 The support desk does not take mail from the null sender",
         (ADDRESS, "999@sms.local"): (
-            "550 5.1.1 No such mailbox <999@sms.local>: write to <shortcode>@sms.local (888)"
+            "550 5.1.1 No such mailbox <999@sms.local>: write to <shortcode>@sms.local (8100, 8200, 8300, 888)"
             " or support@sms.local"
         ),
         (ADDRESS, "nobody@sms.local"): (
-            "550 5.1.1 No such mailbox <nobody@sms.local>: write to <shortcode>@sms.local (888)"
+            "550 5.1.1 No such mailbox <nobody@sms.local>: write to <shortcode>@sms.local (8100, 8200, 8300, 888)"
             " or support@sms.local"
         ),
         (ADDRESS, "888@example.org"): (
