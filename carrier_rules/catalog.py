@@ -90,6 +90,7 @@ TEMPLATE_KEYS: frozenset[str] = frozenset(
         "declined",
         "list",
         "list_item",
+        "list_item_free",
         "list_none",
         "state_trial",
         "state_active",

@@ -221,17 +221,8 @@ class Engine(PolicyEngine):
             return [replies.render(lang, "addon_needs_base", package=code, group=package.requires)]
         price = list_price(package, signed_up_at=now, at=now, tz=tz, renewal=False)
         if catalog.double_opt_in and not confirmed and price.amount > 0:
-            self._ask(tx, catalog, subscriber.msisdn, "opt_in", code, now)
-            return [
-                replies.render(
-                    lang,
-                    "confirm_subscribe",
-                    package=code,
-                    price=replies.money(lang, price.amount),
-                    period=package.period[lang],
-                    minutes=catalog.conversation_minutes,
-                )
-            ]
+            self._ask(tx, catalog, subscriber.msisdn, "opt_in", code, now, amount=price.amount)
+            return [self._opt_in_question(product, price.amount, lang)]
         sub = Subscription(
             id=self._new_id(),
             msisdn=subscriber.msisdn,
@@ -273,7 +264,17 @@ class Engine(PolicyEngine):
                 )
             ]
         self._replace(tx, in_group, now)
-        self._start_period(tx, subscriber, sub, product, charge, "registration", now, message_id)
+        self._start_period(
+            tx,
+            subscriber,
+            sub,
+            product,
+            charge,
+            "registration",
+            now,
+            message_id,
+            {"price_rule": price.rule},
+        )
         text = self._confirmation(product, subscriber, sub, charge, lang, "registered")
         self._mail(tx, product, subscriber, "registered", text, now)
         return [text]
@@ -333,15 +334,7 @@ class Engine(PolicyEngine):
         if decision.refund is not None and terms.confirm_refund and not confirmed:
             amount = -decision.refund.amount
             self._ask(tx, catalog, subscriber.msisdn, "refund", code, now, amount=amount)
-            return [
-                replies.render(
-                    lang,
-                    "confirm_refund",
-                    package=code,
-                    amount=replies.money(lang, amount),
-                    minutes=catalog.conversation_minutes,
-                )
-            ]
+            return [self._refund_question(product, amount, lang)]
         return self._apply_cancel(tx, subscriber, sub, product, decision, lang, now, message_id)
 
     def _cancel_subscription(
@@ -456,7 +449,8 @@ class Engine(PolicyEngine):
             sub.periods_paid = 0
         catalog, replies = product.catalog, product.replies
         lang = replies.language(subscriber.language)
-        price = self._renewal_price(product, sub, at)
+        list_price_used = self._renewal_list_price(product, sub, at)
+        price = list_price_used.amount
         charge = period_charge(product.package, subscriber.kind, at, catalog.zone, price=price)
         if subscriber.kind == "prepaid" and subscriber.balance < charge.amount:
             first_failure = sub.failed_since or at
@@ -484,9 +478,18 @@ class Engine(PolicyEngine):
                 price=replies.money(lang, charge.amount),
             )
             self._mail(tx, product, subscriber, key, text, at)
-            return [self._emit(tx, catalog, subscriber.msisdn, text, None, at)]
+            texts = [text]
+            if key == "renewal_gave_up":
+                texts.extend(self._end_addons(tx, subscriber, sub, at))
+            return [self._emit(tx, catalog, subscriber.msisdn, t, None, at) for t in texts]
+        inputs: dict[str, object] = {
+            "price_rule": list_price_used.rule,
+            "period": sub.periods_paid + 1,
+        }
+        if sub.status == "trial":
+            inputs["trial_conversion"] = True
         sub.price = price
-        self._start_period(tx, subscriber, sub, product, charge, "renewal", at, None)
+        self._start_period(tx, subscriber, sub, product, charge, "renewal", at, None, inputs)
         text = self._confirmation(product, subscriber, sub, charge, lang, "renewed")
         self._mail(tx, product, subscriber, "renewed", text, at)
         return [self._emit(tx, catalog, subscriber.msisdn, text, None, at)]
@@ -508,4 +511,5 @@ class Engine(PolicyEngine):
         texts = self._fall_back(tx, subscriber, sub, product, lang, at) or [
             replies.render(lang, "ended", package=sub.package)
         ]
+        texts.extend(self._end_addons(tx, subscriber, sub, at))
         return [self._emit(tx, product.catalog, subscriber.msisdn, t, None, at) for t in texts]

@@ -149,6 +149,7 @@ class EngineBase:
         reason: ChargeReason,
         at: datetime,
         message_id: str | None,
+        inputs: dict[str, object] | None = None,
     ) -> None:
         rule = product.package.validity.for_kind(subscriber.kind)
         zone = product.catalog.zone
@@ -168,7 +169,7 @@ class EngineBase:
         sub.periods_paid += 1
         sub.used_since_paid = 0
         if charge.amount > 0:
-            self._charge(tx, subscriber, sub, product, charge, reason, at, message_id)
+            self._charge(tx, subscriber, sub, product, charge, reason, at, message_id, inputs)
         tx.put_subscription(sub)
 
     def _charge(
@@ -426,6 +427,31 @@ class EngineBase:
             )
         )
         return [replies.render(lang, "ended_fallback", package=sub.package, fallback=free.code)]
+
+    def _end_addons(
+        self, tx: Transaction, subscriber: Subscriber, base: Subscription, at: datetime
+    ) -> list[str]:
+        """An add-on is sold on top of a paid base plan (seed 000): when the base ends and
+        no other paid plan of its group serves, its add-ons end with it. Returns the texts."""
+        open_subs = tx.open_subscriptions(subscriber.msisdn)
+        if any(
+            s.group == base.group
+            and s.status in _SERVING
+            and not self._is_free(s)
+            and s.id != base.id
+            for s in open_subs
+        ):
+            return []
+        texts = []
+        for other in open_subs:
+            product = self._products.get(other.package)
+            if product is None or product.package.requires != base.group:
+                continue
+            self._end(other, "cancelled", at)
+            tx.put_subscription(other)
+            lang = product.replies.language(subscriber.language)
+            texts.append(product.replies.render(lang, "ended", package=other.package))
+        return texts
 
     # -- policy facts ------------------------------------------------------------------
 

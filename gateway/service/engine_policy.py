@@ -25,7 +25,7 @@ from gateway.domain.model import (
     Subscription,
     UsageRecord,
 )
-from gateway.service.engine_base import _SERVING, EngineBase, UsageResult, _Product
+from gateway.service.engine_base import _NEVER, _SERVING, EngineBase, UsageResult, _Product
 from gateway.service.ports import Transaction
 
 #: the zone of a data charge for an app no catalog sells (the invoice month is local)
@@ -93,6 +93,27 @@ class PolicyEngine(EngineBase):
             )
         )
 
+    def _opt_in_question(self, product: _Product, amount: int, lang: Language) -> str:
+        replies, package = product.replies, product.package
+        return replies.render(
+            lang,
+            "confirm_subscribe",
+            package=package.code,
+            price=replies.money(lang, amount),
+            period=package.period[lang],
+            minutes=product.catalog.conversation_minutes,
+        )
+
+    def _refund_question(self, product: _Product, amount: int, lang: Language) -> str:
+        replies = product.replies
+        return replies.render(
+            lang,
+            "confirm_refund",
+            package=product.package.code,
+            amount=replies.money(lang, amount),
+            minutes=product.catalog.conversation_minutes,
+        )
+
     def _offers_text(self, product: _Product, offers: list[Offer], lang: Language) -> str:
         replies = product.replies
         options = []
@@ -128,17 +149,22 @@ class PolicyEngine(EngineBase):
         if now > conversation.expires_at:
             return [replies.render(lang, "conversation_expired")]
         code = conversation.package
+        product = self._products.get(code)
+        if product is None:  # the catalog stopped selling it meanwhile
+            return [replies.render(lang, "conversation_expired")]
         if answer == "N":
             return [replies.render(lang, "declined")]
         if conversation.kind == "opt_in":
-            if answer != "Y":
+            if answer != "Y":  # a digit is no answer to a yes/no question: ask again
                 tx.put_conversation(conversation)
-                return [replies.render(lang, "no_conversation", commands=replies.commands(lang))]
+                amount = conversation.data.get("amount", product.package.price)
+                return [self._opt_in_question(product, int(str(amount)), lang)]
             return self._subscribe(tx, subscriber, code, lang, now, message_id, confirmed=True)
         if conversation.kind == "refund":
             if answer != "Y":
                 tx.put_conversation(conversation)
-                return [replies.render(lang, "declined")]
+                amount = conversation.data.get("amount", 0)
+                return [self._refund_question(product, int(str(amount)), lang)]
             return self._cancel(
                 tx, subscriber, code, lang, now, message_id, confirmed=True, offers_made=True
             )
@@ -147,8 +173,7 @@ class PolicyEngine(EngineBase):
         index = int(answer) - 1 if answer.isdigit() else -1
         if not 0 <= index < len(choices):
             tx.put_conversation(conversation)  # still open: ask again
-            offers = retention_offers(catalog, self._products[code].package)
-            return [self._offers_text(self._products[code], offers, lang)]
+            return [self._offers_text(product, retention_offers(catalog, product.package), lang)]
         choice = choices[index]
         if choice == "cancel":
             return self._cancel(tx, subscriber, code, lang, now, message_id, offers_made=True)
@@ -216,6 +241,8 @@ class PolicyEngine(EngineBase):
     def _item(self, sub: Subscription, lang: Language) -> str:
         replies = self._products[sub.package].replies
         state = replies.render(lang, f"state_{sub.status}")
+        if sub.expires_at == _NEVER:  # a free tier: no end to show
+            return replies.render(lang, "list_item_free", package=sub.package, state=state)
         ends = sub.next_action_at if sub.status in ("trial", "pending_cancel", "paused") else None
         return replies.render(
             lang,
@@ -279,6 +306,8 @@ class PolicyEngine(EngineBase):
                         price=replies.money(lang, price.amount),
                     )
                 ]
+            if sub.expires_at == _NEVER:
+                return [self._item(sub, lang)]
             return [
                 replies.render(
                     lang,
@@ -337,6 +366,16 @@ class PolicyEngine(EngineBase):
             )
         if decision.fee is not None:
             fee = decision.fee
+            terms = product.package.cancellation.fee
+            commitment = product.package.commitment
+            if terms is not None and commitment is not None:
+                inputs = {
+                    **inputs,
+                    "commitment_periods": commitment.periods,
+                    "periods_remaining": max(commitment.periods - sub.periods_paid, 0),
+                    "price": self._held_price(product, sub),
+                    "fee_percent": terms.percent,
+                }
             if subscriber.kind == "prepaid" and subscriber.balance < fee.amount:
                 # a balance never goes below zero: what it cannot pay is recorded as owed
                 inputs = {**inputs, "fee": fee.amount, "owed": fee.amount - subscriber.balance}
@@ -347,27 +386,32 @@ class PolicyEngine(EngineBase):
                 lang, "cancel_fee", amount=replies.money(lang, decision.fee.amount)
             )
         if decision.status == "cancelled":
+            texts.extend(self._end_addons(tx, subscriber, sub, now))
             texts.extend(self._fall_back(tx, subscriber, sub, product, lang, now))
         self._mail(tx, product, subscriber, "cancelled", texts[0], now)
         return texts
 
     def _renewal_price(self, product: _Product, sub: Subscription, at: datetime) -> int:
+        return self._renewal_list_price(product, sub, at).amount
+
+    def _renewal_list_price(self, product: _Product, sub: Subscription, at: datetime) -> Charge:
         """Seed 001: a trial converts at the price shown at sign-up; the price is fixed for
-        a commitment's term; otherwise a renewal pays the version in force (with notice)."""
+        a commitment's term; otherwise a renewal pays the version in force (with notice).
+        The charge's rule names which of these set the price."""
         package = product.package
         held = self._held_price(product, sub)
         if sub.status == "trial":
-            return held
+            return Charge(held, "trial_converts_at_signup_price")
         commitment = package.commitment
         if (
             commitment is not None
             and commitment.billing == "per_period"
             and sub.periods_paid % commitment.periods != 0
         ):
-            return held
+            return Charge(held, "price_fixed_for_the_term")
         return list_price(
             package, signed_up_at=sub.started_at, at=at, tz=product.catalog.zone, renewal=True
-        ).amount
+        )
 
     # -- usage -------------------------------------------------------------------------
 
@@ -389,7 +433,9 @@ class PolicyEngine(EngineBase):
             return UsageResult(False, None, 0, duplicate=True)
         for sub in tx.open_subscriptions(subscriber.msisdn):
             product = self._products.get(sub.package)
-            if product is None or product.package.app != app or sub.status not in _SERVING:
+            # a plan paused by a retention offer still serves the month already paid
+            serving = sub.status in _SERVING or (sub.status == "paused" and now <= sub.expires_at)
+            if product is None or product.package.app != app or not serving:
                 continue
             sub.usage_bytes += n_bytes
             sub.used_since_paid += n_bytes

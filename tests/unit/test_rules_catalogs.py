@@ -377,6 +377,7 @@ _PLACEHOLDERS: dict[str, set[str]] = {
     "declined": set(),
     "list": {"items"},
     "list_item": {"package", "state", "expires"},
+    "list_item_free": {"package", "state"},
     "list_none": {"commands"},
     "state_trial": set(),
     "state_active": set(),
