@@ -391,6 +391,7 @@ async def test_why_was_i_charged_7500(h: PolicyHarness) -> None:
     )
     assert dict(charge.inputs) == {
         "list_price": 15_000,
+        "price_rule": "list_price",  # no price version: the catalog's price
         "subscriber_kind": "postpaid",
         "local_time": "2026-03-16T09:00:00+07:00",
     }
