@@ -237,6 +237,8 @@ class Engine(PolicyEngine):
             price=price.amount,
         )
         ends = trial_end(package, now)
+        if ends is not None and any(s.package == code for s in tx.subscriptions(subscriber.msisdn)):
+            ends = None  # one trial per plan: a subscriber who had this plan pays at once
         if ends is not None:  # seed 001: the trial starts now, the first payment at its end
             self._replace(tx, in_group, now)
             sub.status, sub.expires_at, sub.next_action_at = "trial", ends, ends

@@ -479,3 +479,21 @@ async def test_the_new_price_reaches_capm_only_when_a_new_term_starts(h: PolicyH
         (550_000, dates[12])
     ]
     assert h.balance(C) == 0
+
+
+async def test_a_second_sign_up_to_a_plan_gets_no_second_trial(h: PolicyHarness) -> None:
+    """One trial per plan: DK CAPM at 10:00 02/03 starts the 7-day trial, HUY CAPM during
+    it charges nothing; DK CAPM again on 04/03 is paid at once (1,000,000 − 500,000 =
+    500,000) and its first month runs to 10:00 04/04."""
+    await _customer(h, 1_000_000)
+    await h.texts(CREATIVE, C, "DK CAPM", at=SIGN_UP)
+    await h.texts(CREATIVE, C, "HUY CAPM", at=local(2026, 3, 3, 10, 0))
+    assert h.charges(C) == []
+
+    again = local(2026, 3, 4, 10, 0)
+    await h.texts(CREATIVE, C, "DK CAPM", at=again)
+
+    assert [(c.reason, c.amount, c.at) for c in h.charges(C)] == [("registration", 500_000, again)]
+    assert h.balance(C) == 500_000
+    capm = h.latest(C, "CAPM")
+    assert (capm.status, capm.expires_at) == ("active", local(2026, 4, 4, 10, 0))
