@@ -273,15 +273,7 @@ class MqttTransport:
                 else:
                     future = service.submit(parse_mo(topic, payload, service.engine.shortcodes))
             except GatewayError as exc:
-                log.warning("mo_rejected", topic=topic, reason=str(exc))
-                await service.publish_error(
-                    {
-                        "reason": str(exc),
-                        "topic": topic,
-                        "payload": payload[:512].decode("utf-8", "replace"),
-                        "at": service.clock.now().astimezone(self._tz).isoformat(),
-                    }
-                )
+                await self._reject(service, "mo_rejected", topic, payload, exc)
                 future = None
             if message.qos > 0:
                 acks.append((message.mid, future))
@@ -297,15 +289,26 @@ class MqttTransport:
         try:
             await service.record_usage(event)
         except GatewayError as exc:
-            log.warning("usage_rejected", topic=topic, reason=str(exc))
-            await service.publish_error(
-                {
-                    "reason": str(exc),
-                    "topic": topic,
-                    "payload": payload[:512].decode("utf-8", "replace"),
-                    "at": service.clock.now().astimezone(self._tz).isoformat(),
-                }
-            )
+            await self._reject(service, "usage_rejected", topic, payload, exc)
+
+    async def _reject(
+        self,
+        service: GatewayService,
+        event: str,
+        topic: str,
+        payload: bytes,
+        exc: GatewayError,
+    ) -> None:
+        """Log a message that changes nothing, and say why on sms/errors."""
+        log.warning(event, topic=topic, reason=str(exc))
+        await service.publish_error(
+            {
+                "reason": str(exc),
+                "topic": topic,
+                "payload": payload[:512].decode("utf-8", "replace"),
+                "at": service.clock.now().astimezone(self._tz).isoformat(),
+            }
+        )
 
     # -- outbound ---------------------------------------------------------------------
 
