@@ -220,6 +220,21 @@ class Engine(PolicyEngine):
         ):
             return [replies.render(lang, "addon_needs_base", package=code, group=package.requires)]
         price = list_price(package, signed_up_at=now, at=now, tz=tz, renewal=False)
+        ends = trial_end(package, now)
+        if ends is not None and any(s.package == code for s in tx.subscriptions(subscriber.msisdn)):
+            ends = None  # one trial per plan: a subscriber who had this plan pays at once
+        charge = period_charge(package, subscriber.kind, now, tz, price=price.amount)
+        if ends is None and subscriber.kind == "prepaid" and subscriber.balance < charge.amount:
+            # said before any question: a Y could not be honoured
+            return [
+                replies.render(
+                    lang,
+                    "insufficient_balance",
+                    package=code,
+                    balance=replies.money(lang, subscriber.balance),
+                    price=replies.money(lang, charge.amount),
+                )
+            ]
         if catalog.double_opt_in and not confirmed and price.amount > 0:
             self._ask(tx, catalog, subscriber.msisdn, "opt_in", code, now, amount=price.amount)
             return [self._opt_in_question(product, price.amount, lang)]
@@ -236,9 +251,6 @@ class Engine(PolicyEngine):
             next_action_at=None,
             price=price.amount,
         )
-        ends = trial_end(package, now)
-        if ends is not None and any(s.package == code for s in tx.subscriptions(subscriber.msisdn)):
-            ends = None  # one trial per plan: a subscriber who had this plan pays at once
         if ends is not None:  # seed 001: the trial starts now, the first payment at its end
             self._replace(tx, in_group, now)
             sub.status, sub.expires_at, sub.next_action_at = "trial", ends, ends
@@ -254,17 +266,6 @@ class Engine(PolicyEngine):
             )
             self._mail(tx, product, subscriber, "registered", text, now)
             return [text]
-        charge = period_charge(package, subscriber.kind, now, tz, price=price.amount)
-        if subscriber.kind == "prepaid" and subscriber.balance < charge.amount:
-            return [
-                replies.render(
-                    lang,
-                    "insufficient_balance",
-                    package=code,
-                    balance=replies.money(lang, subscriber.balance),
-                    price=replies.money(lang, charge.amount),
-                )
-            ]
         self._replace(tx, in_group, now)
         self._start_period(
             tx,

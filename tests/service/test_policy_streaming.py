@@ -287,3 +287,18 @@ async def test_kh_after_choosing_cancel_keeps_pstd(h: PolicyHarness) -> None:
     await h.due_texts(MONTH_END)
     assert h.balance(S) == 60_000
     assert h.states(S) == [("PSTD", "active")]
+
+
+async def test_a_balance_too_small_is_said_before_asking_for_y(h: PolicyHarness) -> None:
+    """50,000 on the balance and PSTD costs 220,000: DK PSTD answers at once that the
+    balance is short (no question is opened, so no Y could fail later)."""
+    await h.provision(S, at=local(2026, 3, 1), kind="prepaid", balance=50_000)
+
+    replies = await h.texts(STREAMING, S, "DK PSTD", at=T0)
+
+    assert replies == [
+        "Dang ky goi PSTD khong thanh cong: TK chinh (50.000d) khong du 220.000d."
+        " Vui long nap them tien va thu lai."
+    ]
+    assert h.conversation(S, STREAMING) is None
+    assert h.charges(S) == []
