@@ -177,6 +177,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             on_commit=delivery.notify,
             data_rate_per_mb=settings.data_rate_per_mb,
         )
+        delivery.events = service.events
         transport.attach(service)
         await stack.enter_async_context(delivery)
         await stack.enter_async_context(service)

@@ -17,6 +17,7 @@ from typing import Any, cast
 from gateway.adapters.sqlite_codec import Row, from_micros, micros, opt_dt, opt_micros
 from gateway.adapters.sqlite_mail import INSERT_MAIL, MailSessionMixin
 from gateway.adapters.sqlite_policy import PolicySessionMixin
+from gateway.adapters.sqlite_reports import ReportsSessionMixin
 from gateway.domain.model import (
     ChargeRecord,
     InboundSms,
@@ -115,6 +116,23 @@ def _subscription(row: Row) -> Subscription:
     )
 
 
+def _charge(r: Row) -> ChargeRecord:
+    return ChargeRecord(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        r[8],
+        from_micros(r[9]),
+        r[10],
+        json.loads(r[11]),
+    )
+
+
 def _subscriber(row: Row) -> Subscriber:
     return Subscriber(
         row[0], row[1], row[2], row[3], from_micros(row[4]), row[5], row[6], opt_dt(row[7])
@@ -134,7 +152,7 @@ def _outgoing(row: Row) -> Outgoing:
     )
 
 
-class SqliteSession(MailSessionMixin, PolicySessionMixin):
+class SqliteSession(MailSessionMixin, PolicySessionMixin, ReportsSessionMixin):
     """Implements ``Transaction`` and ``Queries`` on one connection, for one transaction."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -192,6 +210,13 @@ class SqliteSession(MailSessionMixin, PolicySessionMixin):
             return None
         subscriber = self._subscribers[msisdn] = _subscriber(row)
         return subscriber
+
+    def _select_subscribers(self, sql: str, params: Sequence[Any]) -> list[Subscriber]:
+        rows = self._read(
+            f"SELECT {_SUBSCRIBER_COLUMNS} FROM subscribers{sql}",  # noqa: S608
+            params,
+        ).fetchall()
+        return [self._subscribers.get(r[0]) or _subscriber(r) for r in rows]
 
     def subscriber_by_email(self, address: str) -> Subscriber | None:
         row = self._read(
@@ -312,23 +337,14 @@ class SqliteSession(MailSessionMixin, PolicySessionMixin):
             f"SELECT {_CHARGE_COLUMNS} FROM charges WHERE msisdn = ? ORDER BY at, rowid",  # noqa: S608
             (msisdn,),
         ).fetchall()
-        return [
-            ChargeRecord(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                r[6],
-                r[7],
-                r[8],
-                from_micros(r[9]),
-                r[10],
-                json.loads(r[11]),
-            )
-            for r in rows
-        ]
+        return [_charge(r) for r in rows]
+
+    def charges_between(self, start: datetime, end: datetime) -> list[ChargeRecord]:
+        rows = self._read(
+            f"SELECT {_CHARGE_COLUMNS} FROM charges WHERE at >= ? AND at < ? ORDER BY at",  # noqa: S608
+            (micros(start), micros(end)),
+        ).fetchall()
+        return [_charge(r) for r in rows]
 
     def add_invoice_line(self, line: InvoiceLine) -> None:
         self._append(

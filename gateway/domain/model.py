@@ -20,6 +20,7 @@ __all__ = [
     "InvoiceLine",
     "LedgerEntry",
     "LedgerReason",
+    "MessageRecord",
     "Outgoing",
     "Subscriber",
     "Subscription",
@@ -259,3 +260,17 @@ class UsageEvent:
     bytes: int
     #: the reporter's id: a resend with the same id is counted once
     id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """One SMS of a subscriber's conversation with a short code, either way."""
+
+    direction: Literal["mo", "mt"]
+    id: str
+    shortcode: str
+    text: str
+    at: datetime
+    encoding: str | None = None
+    segments: int | None = None
+    in_reply_to: str | None = None

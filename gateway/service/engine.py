@@ -134,6 +134,9 @@ class Engine(PolicyEngine):
             if previous is not None:
                 return SmsResult(previous, duplicate=True)
         tx.record_inbound(sms, now)
+        self._note(
+            tx, "mo", now, id=sms.id, msisdn=sms.msisdn, shortcode=sms.shortcode, text=sms.text
+        )
         subscriber = tx.get_subscriber(sms.msisdn)
         if subscriber is None:
             if not self._auto_provision:
@@ -354,6 +357,9 @@ class Engine(PolicyEngine):
         replies, tz, code = product.replies, product.catalog.zone, sub.package
         month = month_key(now, tz)
         self._end(sub, "cancelled", now)
+        self._note(
+            tx, "cancel", now, msisdn=subscriber.msisdn, package=sub.package, status="cancelled"
+        )
         text = replies.render(lang, "cancelled", package=code, at=replies.when(now))
         adjustment = cancellation_adjustment(
             product.package,
@@ -471,6 +477,17 @@ class Engine(PolicyEngine):
                 )
                 key = "renewal_failed"
             tx.put_subscription(sub)
+            if key == "renewal_gave_up":
+                self._note(tx, "expiry", at, msisdn=subscriber.msisdn, package=sub.package)
+            elif notify:
+                self._note(
+                    tx,
+                    "renewal_failed",
+                    at,
+                    msisdn=subscriber.msisdn,
+                    package=sub.package,
+                    amount=charge.amount,
+                )
             if not notify and key == "renewal_failed":
                 return []  # retries are silent; the subscriber was told at the first failure
             text = replies.render(
@@ -493,6 +510,9 @@ class Engine(PolicyEngine):
             inputs["trial_conversion"] = True
         sub.price = price
         self._start_period(tx, subscriber, sub, product, charge, "renewal", at, None, inputs)
+        self._note(
+            tx, "renewal", at, msisdn=subscriber.msisdn, package=sub.package, amount=charge.amount
+        )
         text = self._confirmation(product, subscriber, sub, charge, lang, "renewed")
         self._mail(tx, product, subscriber, "renewed", text, at)
         return [self._emit(tx, catalog, subscriber.msisdn, text, None, at)]
@@ -511,6 +531,7 @@ class Engine(PolicyEngine):
         sub.status, sub.auto_renew, sub.next_action_at = "cancelled", False, None
         sub.expires_at = min(sub.expires_at, at)
         tx.put_subscription(sub)
+        self._note(tx, "expiry", at, msisdn=subscriber.msisdn, package=sub.package)
         texts = self._fall_back(tx, subscriber, sub, product, lang, at) or [
             replies.render(lang, "ended", package=sub.package)
         ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from carrier_rules import (
     period_from,
 )
 from gateway.domain.encoding import layout
+from gateway.domain.events import ACTIVITY_KINDS, EventKind, LiveEvent
 from gateway.domain.mail import MailKind
 from gateway.domain.model import (
     ChargeReason,
@@ -119,6 +121,32 @@ class EngineBase:
             )
             for code, c in self._catalogs.items()
         }
+        # the live events of the transaction in progress (built only when someone listens)
+        self._recording = False
+        self._events: list[LiveEvent] = []
+        self._tally: Counter[str] = Counter()
+
+    # -- live events -----------------------------------------------------------------
+
+    def begin_events(self, *, record: bool) -> None:
+        """Start a transaction's events; ``record=False`` only counts them (nobody listens)."""
+        self._recording, self._events, self._tally = record, [], Counter()
+
+    def take_events(self) -> tuple[list[LiveEvent], Counter[str]]:
+        """The transaction's events and counts by kind, for publishing once it commits."""
+        taken = self._events, self._tally
+        self._events, self._tally = [], Counter()
+        return taken
+
+    def _note(self, tx: Transaction, kind: EventKind, at: datetime, **fields: object) -> None:
+        self._tally[kind] += 1
+        if kind in ACTIVITY_KINDS:
+            event = LiveEvent(kind, at, fields)
+            tx.add_activity(event)
+            if self._recording:
+                self._events.append(event)
+        elif self._recording:
+            self._events.append(LiveEvent(kind, at, fields))
 
     @property
     def shortcodes(self) -> frozenset[str]:
@@ -234,6 +262,18 @@ class EngineBase:
             inputs=inputs,
         )
         tx.add_charge(record)
+        self._note(
+            tx,
+            "charge",
+            at,
+            id=record.id,
+            msisdn=subscriber.msisdn,
+            package=package,
+            amount=charge.amount,
+            reason=reason,
+            rule=charge.rule,
+            billing=record.billing,
+        )
         if postpaid:
             tx.add_invoice_line(
                 InvoiceLine(
@@ -359,6 +399,18 @@ class EngineBase:
             at=at,
         )
         tx.add_outgoing(message, answer=answer)
+        self._note(
+            tx,
+            "mt",
+            at,
+            id=message.id,
+            msisdn=msisdn,
+            shortcode=sender,
+            text=text,
+            in_reply_to=in_reply_to,
+            encoding=shape.encoding,
+            segments=shape.segments,
+        )
         return message
 
     def _reply_by_email(

@@ -338,6 +338,9 @@ class PolicyEngine(EngineBase):
         """Carry out a cancellation decision: now (a refund, a trial) or at term end."""
         replies, code = product.replies, sub.package
         inputs = self._holding_inputs(sub, decision)
+        self._note(
+            tx, "cancel", now, msisdn=subscriber.msisdn, package=code, status=decision.status
+        )
         texts: list[str] = []
         if decision.status == "cancelled":
             self._end(sub, "cancelled", now)

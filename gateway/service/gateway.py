@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+from collections import Counter
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from typing import Any, Self, TypeVar
 import structlog
 
 from carrier_rules import Language, SubscriberKind
+from gateway.domain.events import LiveEvent
 from gateway.domain.model import (
     ChargeRecord,
     InboundSms,
@@ -28,6 +30,7 @@ from gateway.domain.model import (
 )
 from gateway.errors import AccountClosed, ClockError, UnknownSubscriber
 from gateway.service.engine import KEEP, DueResult, Engine, Keep, SmsResult, UsageResult
+from gateway.service.events import EventBus
 from gateway.service.ports import Clock, MessagePublisher, Queries, Store, Transaction
 
 __all__ = ["AdvanceResult", "GatewayService", "SubscriberView"]
@@ -112,10 +115,25 @@ class GatewayService:
         self._idle = asyncio.Event()  # set once the outbox (backlog included) is empty
         self._tasks: list[asyncio.Task[None]] = []
         self._data_rate_per_mb = data_rate_per_mb
+        self.events = EventBus(started_at=clock.now())
         # told after each commit (the mail delivery loop: a commit may have queued mail)
         self._on_commit = on_commit or (lambda: None)
 
     # -- lifecycle --------------------------------------------------------------------
+
+    async def _commit(self, work: Callable[[Transaction], T]) -> T:
+        """Run the engine's ``work`` in one transaction; publish its live events once it
+        committed (nothing of a rolled-back transaction is ever shown)."""
+        record = self.events.listening
+
+        def run(tx: Transaction) -> tuple[T, tuple[list[LiveEvent], Counter[str]]]:
+            self.engine.begin_events(record=record)
+            result = work(tx)
+            return result, self.engine.take_events()
+
+        result, (events, counts) = await self._store.transaction(run)
+        self.events.publish(events, counts)
+        return result
 
     async def __aenter__(self) -> Self:
         await self._restore_clock()
@@ -208,7 +226,7 @@ class GatewayService:
             return due, [self.engine.handle_sms(tx, item.sms, now) for item in batch]
 
         try:
-            due, results = await self._store.transaction(run_all)
+            due, results = await self._commit(run_all)
             self._enqueue(due)
             return results
         except Exception:
@@ -218,9 +236,7 @@ class GatewayService:
         for item in batch:
             try:
                 one_by_one.append(
-                    await self._store.transaction(
-                        partial(self.engine.handle_sms, sms=item.sms, now=now)
-                    )
+                    await self._commit(partial(self.engine.handle_sms, sms=item.sms, now=now))
                 )
             except Exception as exc:
                 log.exception("mo_failed", message_id=item.sms.id, msisdn=item.sms.msisdn)
@@ -232,9 +248,7 @@ class GatewayService:
     ) -> SmsResult | BaseException:
         """A message that failed still gets a reply (and changes nothing else)."""
         try:
-            return await self._store.transaction(
-                partial(self.engine.system_error, sms=sms, now=now)
-            )
+            return await self._commit(partial(self.engine.system_error, sms=sms, now=now))
         except Exception:
             log.exception("apology_failed", message_id=sms.id, msisdn=sms.msisdn)
             return exc
@@ -294,6 +308,15 @@ class GatewayService:
         await self._idle.wait()
 
     async def publish_error(self, event: dict[str, Any]) -> None:
+        self.events.publish(
+            [
+                LiveEvent(
+                    "error",
+                    self._event_time(),
+                    {"reason": event.get("reason"), "topic": event.get("topic")},
+                )
+            ]
+        )
         try:
             await self._publisher.publish_error(event)
         except Exception as exc:
@@ -306,9 +329,7 @@ class GatewayService:
         total = 0
         try:
             while True:
-                result: DueResult = await self._store.transaction(
-                    partial(self._run_due_chunk, until=until)
-                )
+                result: DueResult = await self._commit(partial(self._run_due_chunk, until=until))
                 if result.processed == 0:
                     return total
                 total += result.processed
@@ -345,6 +366,7 @@ class GatewayService:
             self.clock.set(to)
             stamp = to.isoformat()
             await self._store.transaction(lambda tx: tx.set_meta(VIRTUAL_NOW_KEY, stamp))
+        self.events.publish([LiveEvent("clock", to, {"now": stamp})])
         log.info("clock_advanced", now=stamp, processed=processed)
         return AdvanceResult(now=to, processed=processed)
 
@@ -381,7 +403,7 @@ class GatewayService:
             )
             return created
 
-        created = await self._store.transaction(work)
+        created = await self._commit(work)
         return await self.subscriber(msisdn), created
 
     async def topup(self, msisdn: str, amount: int) -> SubscriberView:
@@ -394,7 +416,7 @@ class GatewayService:
                     raise UnknownSubscriber(msisdn)
                 return self.engine.topup(tx, subscriber, amount, now)
 
-            self._enqueue(await self._store.transaction(work))
+            self._enqueue(await self._commit(work))
         self._on_commit()
         return await self.subscriber(msisdn)
 
@@ -404,7 +426,7 @@ class GatewayService:
         publish once committed."""
         async with self._time_lock:
             now = self._event_time()
-            result, outgoing = await self._store.transaction(lambda tx: work(tx, now))
+            result, outgoing = await self._commit(lambda tx: work(tx, now))
             self._enqueue(outgoing)
         self._on_commit()
         return result

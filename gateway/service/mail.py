@@ -12,7 +12,9 @@ from typing import Self
 
 import structlog
 
+from gateway.domain.events import LiveEvent
 from gateway.domain.mail import DeliveryOutcome, StoredMail, to_mime
+from gateway.service.events import EventBus
 from gateway.service.ports import Clock, MailSender, Queries, Store, Transaction
 
 __all__ = ["MailDelivery"]
@@ -50,6 +52,7 @@ class MailDelivery:
         batch: int = 100,
         retry_base: float = 2.0,
         retry_max: float = 300.0,
+        events: EventBus | None = None,
     ) -> None:
         self._store = store
         self._sender = sender
@@ -57,6 +60,7 @@ class MailDelivery:
         self._batch = batch
         self._retry_base = retry_base
         self._retry_max = retry_max
+        self.events = events
         self._signal = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -133,6 +137,22 @@ class MailDelivery:
                     )
 
         await self._store.transaction(record)
+        if self.events is not None:
+            sent = {o.mail_id for o in outcomes if o.ok}
+            self.events.publish(
+                LiveEvent(
+                    "mail",
+                    stored.mail.at,
+                    {
+                        "id": stored.mail.id,
+                        "to": ", ".join(stored.mail.to),
+                        "subject": stored.mail.subject,
+                        "msisdn": stored.mail.msisdn,
+                    },
+                )
+                for stored in batch
+                if stored.mail.id in sent
+            )
         for o in outcomes:
             if o.ok:
                 log.debug("mail_sent", mail_id=o.mail_id, note=o.error)

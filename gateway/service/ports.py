@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from gateway.domain.events import LiveEvent
 from gateway.domain.mail import DeliveryOutcome, OutgoingMail, StoredMail
 from gateway.domain.model import (
     ChargeRecord,
@@ -13,6 +14,7 @@ from gateway.domain.model import (
     InboundSms,
     InvoiceLine,
     LedgerEntry,
+    MessageRecord,
     Outgoing,
     Subscriber,
     Subscription,
@@ -69,6 +71,10 @@ class Transaction(Protocol):
     def due_subscriptions(self, until: datetime, limit: int) -> list[Subscription]: ...
     def mark_published(self, ids: Sequence[str]) -> None: ...
     def set_meta(self, key: str, value: str) -> None: ...
+
+    def add_activity(self, event: LiveEvent) -> None:
+        """Keep a plan event that has no row of its own (failed renewal, expiry, cancel)."""
+        ...
 
     # conversations and usage
     def get_conversation(self, msisdn: str, shortcode: str) -> Conversation | None: ...
@@ -132,6 +138,23 @@ class Queries(Protocol):
         ...
 
     def usage(self, msisdn: str) -> list[UsageRecord]: ...
+
+    # the console's views and reports
+    def search_subscribers(self, query: str, limit: int) -> list[Subscriber]: ...
+    def invoice_months(self, msisdn: str) -> list[tuple[str, int, int]]:
+        """(month, total, lines) for each month with an invoice line, newest first."""
+        ...
+
+    def messages(self, msisdn: str, shortcode: str | None, limit: int) -> list[MessageRecord]:
+        """The subscriber's MOs and MTs (the newest ``limit``), oldest first."""
+        ...
+
+    def activity(self, msisdn: str) -> list[LiveEvent]: ...
+    def charges_between(self, start: datetime, end: datetime) -> list[ChargeRecord]: ...
+    def activity_between(self, kind: str, start: datetime, end: datetime) -> list[LiveEvent]: ...
+    def active_at(self, instants: Sequence[datetime]) -> list[int]:
+        """How many paid or trial plans were serving at each instant."""
+        ...
 
     # email channel
     def subscriber_by_email(self, address: str) -> Subscriber | None: ...

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from gateway.domain.events import LiveEvent
 from gateway.domain.mail import InboundMail, StoredMail, command_text
 from gateway.domain.model import (
     EmailOrigin,
@@ -95,7 +96,21 @@ class SupportService:
             result = self._desk.receive(tx, mail, now)
             return result, result.outgoing
 
-        return await self._gateway.apply(work)
+        return self._told(await self._gateway.apply(work))
+
+    def _told(self, result: TicketResult) -> TicketResult:
+        """Show a ticket's new state on the live stream."""
+        ticket = result.ticket
+        self._gateway.events.publish(
+            [
+                LiveEvent(
+                    "ticket",
+                    ticket.updated_at,
+                    {"id": ticket.id, "status": ticket.status, "msisdn": ticket.msisdn},
+                )
+            ]
+        )
+        return result
 
     async def open_ticket(
         self, *, msisdn: str, product: str, category: str, title: str, content: str
@@ -117,21 +132,21 @@ class SupportService:
             )
             return result, result.outgoing
 
-        return await self._gateway.apply(work)
+        return self._told(await self._gateway.apply(work))
 
     async def verify(self, ticket_id: int, code: str) -> TicketResult:
         def work(tx: Transaction, now: datetime) -> tuple[TicketResult, list[Outgoing]]:
             result = self._desk.verify(tx, ticket_id, code, now)
             return result, result.outgoing
 
-        return await self._gateway.apply(work)
+        return self._told(await self._gateway.apply(work))
 
     async def close(self, ticket_id: int, resolution: str | None) -> TicketResult:
         def work(tx: Transaction, now: datetime) -> tuple[TicketResult, list[Outgoing]]:
             result = self._desk.close(tx, ticket_id, resolution, now)
             return result, result.outgoing
 
-        return await self._gateway.apply(work)
+        return self._told(await self._gateway.apply(work))
 
     async def tickets(self) -> list[Ticket]:
         return await self._gateway.read(lambda q: q.tickets())

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from gateway.domain.events import LiveEvent
 from gateway.domain.mail import OutgoingMail, StoredMail
 from gateway.domain.model import (
     OPEN_STATUSES,
@@ -26,6 +27,7 @@ from gateway.domain.model import (
     InboundSms,
     InvoiceLine,
     LedgerEntry,
+    MessageRecord,
     Outgoing,
     Subscriber,
     Subscription,
@@ -75,6 +77,7 @@ class _State:
     support_inbox: dict[str, int] = field(default_factory=dict)
     conversations: dict[tuple[str, str], Conversation] = field(default_factory=dict)
     usage: list[UsageRecord] = field(default_factory=list)
+    activity: list[LiveEvent] = field(default_factory=list)
 
     def copy(self) -> _State:
         return _State(
@@ -95,6 +98,7 @@ class _State:
             support_inbox=dict(self.support_inbox),
             conversations=dict(self.conversations),
             usage=list(self.usage),
+            activity=list(self.activity),
         )
 
 
@@ -276,6 +280,64 @@ class FakeSession:
 
     def usage(self, msisdn: str) -> list[UsageRecord]:
         return [u for u in self._state.usage if u.msisdn == msisdn]
+
+    # -- the console's views --------------------------------------------------------------
+
+    def add_activity(self, event: LiveEvent) -> None:
+        self._state.activity.append(event)
+
+    def activity(self, msisdn: str) -> list[LiveEvent]:
+        return [e for e in self._state.activity if e.msisdn == msisdn]
+
+    def activity_between(self, kind: str, start: datetime, end: datetime) -> list[LiveEvent]:
+        return [e for e in self._state.activity if e.kind == kind and start <= e.at < end]
+
+    def search_subscribers(self, query: str, limit: int) -> list[Subscriber]:
+        found = [
+            dataclasses.replace(s)
+            for s in sorted(self._state.subscribers.values(), key=lambda s: s.msisdn)
+            if query in s.msisdn or (s.email is not None and query in s.email)
+        ]
+        return found[:limit]
+
+    def invoice_months(self, msisdn: str) -> list[tuple[str, int, int]]:
+        months: dict[str, list[int]] = {}
+        for line in self._state.invoice_lines.values():
+            if line.msisdn == msisdn:
+                months.setdefault(line.month, []).append(line.amount)
+        return [(m, sum(a), len(a)) for m, a in sorted(months.items(), reverse=True)]
+
+    def messages(self, msisdn: str, shortcode: str | None, limit: int) -> list[MessageRecord]:
+        found = [
+            MessageRecord("mo", m.id, m.shortcode, m.text, at)
+            for m, at in self._state.inbound.values()
+            if m.msisdn == msisdn and shortcode in (None, m.shortcode)
+        ] + [
+            MessageRecord(
+                "mt", o.id, o.shortcode, o.text, o.at, o.encoding, o.segments, o.in_reply_to
+            )
+            for o in self._state.outbox.values()
+            if o.msisdn == msisdn and shortcode in (None, o.shortcode)
+        ]
+        found.sort(key=lambda m: (m.at, m.direction != "mo"))
+        return found[-limit:]
+
+    def charges_between(self, start: datetime, end: datetime) -> list[ChargeRecord]:
+        return sorted(
+            (c for c in self._state.charges.values() if start <= c.at < end), key=lambda c: c.at
+        )
+
+    def active_at(self, instants: Sequence[datetime]) -> list[int]:
+        return [
+            sum(
+                1
+                for s in self._state.subscriptions.values()
+                if s.started_at <= at
+                and (s.status in OPEN_STATUSES or s.expires_at > at)
+                and (s.price is None or s.price > 0)
+            )
+            for at in instants
+        ]
 
     # -- email channel -----------------------------------------------------------------
 

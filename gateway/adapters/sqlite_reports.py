@@ -1,0 +1,121 @@
+"""The console's part of a SQLite session: search, conversations, timeline, reports."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from gateway.adapters.sqlite_codec import Row, from_micros, micros
+from gateway.domain.events import LiveEvent
+from gateway.domain.model import MessageRecord, Subscriber
+
+__all__ = ["ReportsSessionMixin"]
+
+_ACTIVE_AT = (
+    "SELECT count(*) FROM subscriptions WHERE started_at <= ?"
+    " AND (status IN ('trial', 'active', 'renewal_failed', 'pending_cancel', 'paused')"
+    " OR expires_at > ?) AND coalesce(price, 1) > 0"
+)
+_INBOUND = "SELECT id, shortcode, text, received_at FROM inbound WHERE msisdn = ?"
+_OUTBOUND = (
+    "SELECT id, shortcode, text, at, encoding, segments, in_reply_to FROM outbox WHERE msisdn = ?"
+)
+
+
+def _activity(r: Row) -> LiveEvent:
+    fields: dict[str, object] = {"msisdn": r[1]}
+    if r[2] is not None:
+        fields["package"] = r[2]
+    if r[3] is not None:
+        fields["amount"] = r[3]
+    if r[4] is not None:
+        fields["status"] = r[4]
+    return LiveEvent(kind=r[0], at=from_micros(r[5]), fields=fields)
+
+
+class ReportsSessionMixin:
+    """Read-only views for the operator console (and a write for the activity rows)."""
+
+    _conn: sqlite3.Connection
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        raise NotImplementedError
+
+    def _write(self, sql: str, params: Sequence[Any]) -> None:
+        raise NotImplementedError
+
+    def _select_subscribers(self, sql: str, params: Sequence[Any]) -> list[Subscriber]:
+        raise NotImplementedError
+
+    def add_activity(self, event: LiveEvent) -> None:
+        f = event.fields
+        self._write(
+            "INSERT INTO activity (kind, msisdn, package, amount, status, at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                event.kind,
+                f.get("msisdn"),
+                f.get("package"),
+                f.get("amount"),
+                f.get("status"),
+                micros(event.at),
+            ),
+        )
+
+    def search_subscribers(self, query: str, limit: int) -> list[Subscriber]:
+        pattern = f"%{query}%"
+        return self._select_subscribers(
+            " WHERE msisdn LIKE ? OR email LIKE ? ORDER BY msisdn LIMIT ?",
+            (pattern, pattern, limit),
+        )
+
+    def invoice_months(self, msisdn: str) -> list[tuple[str, int, int]]:
+        rows = self._read(
+            "SELECT month, sum(amount), count(*) FROM invoice_lines WHERE msisdn = ?"
+            " GROUP BY month ORDER BY month DESC",
+            (msisdn,),
+        ).fetchall()
+        return [(r[0], int(r[1]), int(r[2])) for r in rows]
+
+    def messages(self, msisdn: str, shortcode: str | None, limit: int) -> list[MessageRecord]:
+        same_code = "" if shortcode is None else " AND shortcode = ?"
+        params: tuple[Any, ...] = (msisdn,) if shortcode is None else (msisdn, shortcode)
+        inbound = self._read(
+            _INBOUND + same_code + " ORDER BY received_at DESC LIMIT ?", (*params, limit)
+        ).fetchall()
+        outbound = self._read(
+            _OUTBOUND + same_code + " ORDER BY seq DESC LIMIT ?", (*params, limit)
+        ).fetchall()
+        found = [MessageRecord("mo", r[0], r[1], r[2], from_micros(r[3])) for r in inbound] + [
+            MessageRecord("mt", r[0], r[1], r[2], from_micros(r[3]), r[4], r[5], r[6])
+            for r in outbound
+        ]
+        # an MO before its replies at the same instant
+        found.sort(key=lambda m: (m.at, m.direction != "mo"))
+        return found[-limit:]
+
+    def activity(self, msisdn: str) -> list[LiveEvent]:
+        rows = self._read(
+            "SELECT kind, msisdn, package, amount, status, at FROM activity"
+            " WHERE msisdn = ? ORDER BY at, id",
+            (msisdn,),
+        ).fetchall()
+        return [_activity(r) for r in rows]
+
+    def activity_between(self, kind: str, start: datetime, end: datetime) -> list[LiveEvent]:
+        rows = self._read(
+            "SELECT kind, msisdn, package, amount, status, at FROM activity"
+            " WHERE kind = ? AND at >= ? AND at < ? ORDER BY at, id",
+            (kind, micros(start), micros(end)),
+        ).fetchall()
+        return [_activity(r) for r in rows]
+
+    def active_at(self, instants: Sequence[datetime]) -> list[int]:
+        counts = []
+        for instant in instants:
+            at = micros(instant)
+            row = self._read(_ACTIVE_AT, (at, at)).fetchone()
+            counts.append(int(row[0]))
+        return counts
