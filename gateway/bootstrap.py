@@ -202,6 +202,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             service,
             support=support,
             tz=tz,
+            token=None if settings.api_token is None else settings.api_token.get_secret_value(),
             health={
                 "mqtt": lambda: {
                     "host": host,
@@ -227,6 +228,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                 log_level="warning",
                 lifespan="off",
                 access_log=False,
+                # open event streams must not hold the shutdown up
+                timeout_graceful_shutdown=1,
             )
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,8 @@ class Settings(BaseSettings):
     mqtt_protocol: Literal["auto", "3.1.1", "5"] = "auto"
     mqtt_client_id: str = "scgw-gateway"
     http_host: str = "127.0.0.1"
+    #: required when ``http_host`` is not a loopback address: the console and the API ask for it
+    api_token: SecretStr | None = None
     http_port: int = Field(default=8888, ge=0, le=65535)
     database_url: str = "sqlite:///./scgw.db"
     #: ``FULL`` (default) survives power loss; ``NORMAL`` survives a crash of the process
@@ -99,6 +102,25 @@ class Settings(BaseSettings):
             return None
         parse_relay_url(value)  # raises ValueError with the reason
         return value
+
+    @model_validator(mode="after")
+    def _token_off_loopback(self) -> Settings:
+        if not self.loopback_only and self.api_token is None:
+            raise ValueError(
+                f"SCGW_HTTP_HOST={self.http_host} is reachable from other machines:"
+                " set SCGW_API_TOKEN (the console and the API will ask for it)"
+            )
+        return self
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether the HTTP port is reachable from this machine only."""
+        if self.http_host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.http_host).is_loopback
+        except ValueError:
+            return False
 
     @model_validator(mode="after")
     def _auth_has_users(self) -> Settings:

@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from carrier_rules import Language, SubscriberKind
+from gateway.adapters.http_console import console_router
+from gateway.adapters.http_static import mount_console, require_token
 from gateway.adapters.http_support import support_router
 from gateway.domain.mail import normalize_address
 from gateway.domain.model import ChargeRecord, InboundSms, Subscription, UsageEvent
@@ -88,6 +90,7 @@ def create_app(
     support: SupportService,
     tz: tzinfo,
     health: dict[str, Any] | None = None,
+    token: str | None = None,
 ) -> FastAPI:
     """The FastAPI application over a running :class:`GatewayService`."""
     app = FastAPI(
@@ -313,4 +316,8 @@ def create_app(
         return {"now": iso(result.now), "mode": service.clock.mode, "processed": result.processed}
 
     app.include_router(support_router(support, tz=tz))
+    app.include_router(console_router(service, tz=tz))
+    mount_console(app)
+    if token is not None:
+        require_token(app, token)
     return app

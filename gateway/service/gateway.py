@@ -484,6 +484,10 @@ class GatewayService:
     async def stats(self) -> dict[str, Any]:
         return await self._store.query(lambda q: q.stats())
 
+    async def checked(self, msisdn: str, fn: Callable[[Queries], T]) -> T:
+        """Read-only ``fn`` for a subscriber that must exist (``UnknownSubscriber`` if not)."""
+        return await self._checked(msisdn, fn)
+
     async def _checked(self, msisdn: str, fn: Callable[[Queries], T]) -> T:
         def work(q: Queries) -> T:
             if q.get_subscriber(msisdn) is None:
