@@ -162,16 +162,19 @@ def console_router(service: GatewayService, *, tz: tzinfo) -> APIRouter:
             return q.messages(number, None, 1000), q.charges(number), q.activity(number)
 
         sms, charges, activity = await service.checked(number, gather)
-        rows: list[tuple[datetime, dict[str, Any]]] = []
+        # at one instant: the MO, what it caused (charges, plan events), then the replies
+        rows: list[tuple[datetime, int, dict[str, Any]]] = []
         for m in sms:
             fields = {
                 k: v for k, v in message_json(m).items() if k != "direction" and v is not None
             }
-            rows.append((m.at, {"kind": m.direction, "msisdn": number, **fields}))
+            rank = 0 if m.direction == "mo" else 3
+            rows.append((m.at, rank, {"kind": m.direction, "msisdn": number, **fields}))
         for c in charges:
             rows.append(
                 (
                     c.at,
+                    1,
                     {
                         "kind": "charge",
                         "at": iso(c.at),
