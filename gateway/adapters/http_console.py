@@ -23,8 +23,12 @@ _HEARTBEAT = 15.0
 
 
 def event_json(event: LiveEvent, tz: tzinfo) -> dict[str, Any]:
-    """A live event as the stream and the timeline send it."""
-    return {"kind": event.kind, "at": event.at.astimezone(tz).isoformat(), **event.fields}
+    """A live event as the stream and the timeline send it: instants in the display zone."""
+    fields = {
+        k: v.astimezone(tz).isoformat() if isinstance(v, datetime) else v
+        for k, v in event.fields.items()
+    }
+    return {"kind": event.kind, "at": event.at.astimezone(tz).isoformat(), **fields}
 
 
 def console_router(service: GatewayService, *, tz: tzinfo) -> APIRouter:

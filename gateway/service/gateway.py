@@ -366,7 +366,7 @@ class GatewayService:
             self.clock.set(to)
             stamp = to.isoformat()
             await self._store.transaction(lambda tx: tx.set_meta(VIRTUAL_NOW_KEY, stamp))
-        self.events.publish([LiveEvent("clock", to, {"now": stamp})])
+        self.events.publish([LiveEvent("clock", to, {"now": to})])
         log.info("clock_advanced", now=stamp, processed=processed)
         return AdvanceResult(now=to, processed=processed)
 
