@@ -510,9 +510,17 @@ class Engine(PolicyEngine):
             inputs["trial_conversion"] = True
         sub.price = price
         self._start_period(tx, subscriber, sub, product, charge, "renewal", at, None, inputs)
-        self._note(
-            tx, "renewal", at, msisdn=subscriber.msisdn, package=sub.package, amount=charge.amount
-        )
+        if self._recording:
+            self._note(
+                tx,
+                "renewal",
+                at,
+                msisdn=subscriber.msisdn,
+                package=sub.package,
+                amount=charge.amount,
+            )
+        else:
+            self._tally["renewal"] += 1
         text = self._confirmation(product, subscriber, sub, charge, lang, "renewed")
         self._mail(tx, product, subscriber, "renewed", text, at)
         return [self._emit(tx, catalog, subscriber.msisdn, text, None, at)]
