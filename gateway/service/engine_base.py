@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from collections import Counter
@@ -52,6 +53,11 @@ def _new_id() -> str:
     to its indexes instead of writing all over them.
     """
     return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_iso(at: datetime, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).isoformat()
 
 
 #: states in which a plan serves its subscriber (an add-on's base must be in one)
@@ -217,7 +223,7 @@ class EngineBase:
         explained: dict[str, object] = {
             "list_price": self._held_price(product, sub),
             "subscriber_kind": subscriber.kind,
-            "local_time": at.astimezone(zone).isoformat(),
+            "local_time": _local_iso(at, zone),
             **(inputs or {}),
         }
         self._book(
