@@ -17,13 +17,8 @@ from typing import Any, AnyStr
 import structlog
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from gateway.domain.mail import (
-    InboundMail,
-    MailRejected,
-    command_text,
-    normalize_address,
-    parse_inbound,
-)
+from gateway.domain.mail import InboundMail, MailRejected, normalize_address
+from gateway.domain.mail_inbound import command_text, parse_inbound
 from gateway.errors import AccountClosed, InvalidEmail, InvalidMessage, UnknownSubscriber
 from gateway.service.support import SupportService
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gateway.domain.events import LiveEvent
-from gateway.domain.mail import InboundMail, StoredMail, command_text
+from gateway.domain.mail import InboundMail, StoredMail
+from gateway.domain.mail_inbound import command_text
 from gateway.domain.model import (
     EmailOrigin,
     InboundSms,

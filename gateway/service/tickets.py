@@ -18,7 +18,8 @@ from typing import Any, Literal
 
 from carrier_rules import Language, SupportPolicy
 from gateway.domain.grammar import fold
-from gateway.domain.mail import InboundMail, OutgoingMail, reply_text
+from gateway.domain.mail import InboundMail, OutgoingMail
+from gateway.domain.mail_inbound import reply_text
 from gateway.domain.model import Outgoing, Subscriber, Ticket, TicketEvent, TicketStatus
 from gateway.domain.msisdn import canonical_msisdn
 from gateway.errors import InvalidMessage, InvalidMsisdn, TicketError, UnknownTicket

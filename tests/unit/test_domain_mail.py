@@ -23,12 +23,14 @@ from gateway.domain.mail import (
     InboundMail,
     MailRejected,
     OutgoingMail,
+    normalize_address,
+    to_mime,
+)
+from gateway.domain.mail_inbound import (
     command_text,
     html_to_text,
-    normalize_address,
     parse_inbound,
     reply_text,
-    to_mime,
 )
 from gateway.errors import GatewayError, InvalidEmail
 
