@@ -1,6 +1,6 @@
 """Inbound mail, parsed: MIME, charsets, HTML-only bodies, the command or reply it carries.
 
-Pure: building and parsing RFC 5322 messages with the standard library, no I/O.
+Pure: the standard library's email parser and html.parser, no I/O.
 """
 
 from __future__ import annotations
