@@ -25,7 +25,8 @@ from gateway.domain.model import (
     Subscription,
     UsageRecord,
 )
-from gateway.service.engine_base import _NEVER, _SERVING, EngineBase, UsageResult, _Product
+from gateway.service.engine_base import _NEVER, _SERVING, UsageResult, _Product
+from gateway.service.engine_plans import PlanSteps
 from gateway.service.ports import Transaction
 
 #: the zone of a data charge for an app no catalog sells (the invoice month is local)
@@ -34,7 +35,7 @@ _DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
 __all__ = ["PolicyEngine"]
 
 
-class PolicyEngine(EngineBase):
+class PolicyEngine(PlanSteps):
     """The policy engine's commands and flows, on the engine's shared steps."""
 
     # -- defined by the engine -------------------------------------------------------
