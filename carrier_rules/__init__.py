@@ -22,6 +22,12 @@ from carrier_rules.catalog import (
     parse_catalog,
 )
 from carrier_rules.errors import CarrierRulesError, CatalogError
+from carrier_rules.notices import (
+    Announcement,
+    announcements,
+    first_renewal_at_version,
+    version_rule,
+)
 from carrier_rules.policy import (
     CancelDecision,
     Holding,
@@ -29,6 +35,7 @@ from carrier_rules.policy import (
     can_reactivate,
     cancel_decision,
     list_price,
+    renewal_price,
     retention_offers,
     term_end,
     trial_end,
@@ -51,6 +58,7 @@ from carrier_rules.validity import Period, period_from
 __all__ = [
     "EMAIL_KEYS",
     "LANGUAGES",
+    "Announcement",
     "CancelDecision",
     "Cancellation",
     "CarrierRulesError",
@@ -77,10 +85,12 @@ __all__ = [
     "Trial",
     "ValidityRule",
     "Verification",
+    "announcements",
     "can_reactivate",
     "cancel_decision",
     "cancellation_adjustment",
     "end_of_month",
+    "first_renewal_at_version",
     "list_price",
     "month_key",
     "next_retry",
@@ -89,9 +99,11 @@ __all__ = [
     "percent_of",
     "period_charge",
     "period_from",
+    "renewal_price",
     "require_aware",
     "retention_offers",
     "start_of_next_month",
     "term_end",
     "trial_end",
+    "version_rule",
 ]

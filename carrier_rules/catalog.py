@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Annotated, Literal, Self, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +29,8 @@ from carrier_rules.terms import (
 )
 
 __all__ = [
+    "DEFAULT_EMAILS",
+    "DEFAULT_TEMPLATES",
     "EMAIL_KEYS",
     "Catalog",
     "EmailTemplate",
@@ -110,6 +113,57 @@ EMAIL_KEYS: frozenset[str] = frozenset(
     {"registered", "renewed", "renewal_failed", "renewal_gave_up", "cancelled", "reply"}
 )
 
+#: Replies added after catalogs were first written: a catalog may word them itself, and
+#: one that does not gets these (so a catalog written before them stays valid).
+#: ``price_notice`` (seed 001, "chúng tôi sẽ luôn thông báo cho bạn trước"): {package},
+#: {price} (the new list price), {current} (the price paid now), {period}, {at} (the
+#: first renewal that charges the new price).
+DEFAULT_TEMPLATES: dict[Language, dict[str, str]] = {
+    "vi": {
+        "price_notice": (
+            "Thong bao: tu ky gia han {at}, cuoc goi {package} la {price}/{period} (hien"
+            " nay {current}). Gia chi thay doi khi gia han. Neu khong muon tiep tuc, soan"
+            " HUY {package} gui {shortcode} truoc {at}."
+        ),
+    },
+    "vi-diacritics": {
+        "price_notice": (
+            "Thông báo: từ kỳ gia hạn {at}, cước gói {package} là {price}/{period} (hiện"
+            " nay {current}). Giá chỉ thay đổi khi gia hạn. Nếu không muốn tiếp tục, soạn"
+            " HUY {package} gửi {shortcode} trước {at}."
+        ),
+    },
+    "en": {
+        "price_notice": (
+            "Notice: from the renewal of {at}, {package} costs {price}/{period} (now"
+            " {current}). Prices change only at renewal. To stop it, text HUY {package} to"
+            " {shortcode} before {at}."
+        ),
+    },
+}
+#: Emails added after catalogs were first written, as (subject, body), filled like
+#: ``DEFAULT_TEMPLATES``.
+DEFAULT_EMAILS: dict[Language, dict[str, tuple[str, str]]] = {
+    "vi": {
+        "price_notice": (
+            "Thong bao thay doi gia goi {package}",
+            "Kinh gui Quy khach {msisdn},\n\n{text}\n\n{operator} - dau so {shortcode}",
+        ),
+    },
+    "vi-diacritics": {
+        "price_notice": (
+            "Thông báo thay đổi giá gói {package}",
+            "Kính gửi Quý khách {msisdn},\n\n{text}\n\n{operator} - đầu số {shortcode}",
+        ),
+    },
+    "en": {
+        "price_notice": (
+            "{package}: a new price from your next term",
+            "Dear {msisdn},\n\n{text}\n\n{operator}, short code {shortcode}",
+        ),
+    },
+}
+
 Code = Annotated[str, Field(pattern=r"^[A-Z0-9_]{1,16}$")]
 Keyword = Annotated[str, Field(pattern=r"^[A-Z0-9_ ]{1,32}$")]
 
@@ -122,12 +176,17 @@ def require_keys(
     keys: frozenset[str],
     what: str,
     default_language: Language | None = None,
+    defaults: Mapping[Language, Mapping[str, V]] | None = None,
 ) -> dict[Language, dict[str, V]]:
-    """Each language given has exactly ``keys`` (a validator's body).
+    """Each language given has exactly ``keys`` (a validator's body), and may give the
+    keys of ``defaults`` (filled in from there when it does not).
 
     Without ``default_language`` every language must be given; with it, only that one
     (a subscriber who prefers a language the file lacks gets the default one).
     """
+    if defaults:
+        value = {lang: {**defaults.get(lang, {}), **given} for lang, given in value.items()}
+        keys = keys | {k for per_lang in defaults.values() for k in per_lang}
     needed = LANGUAGES if default_language is None else (default_language,)
     for lang in needed:
         if lang not in value:
@@ -326,7 +385,13 @@ class Catalog(_Frozen):
     def _complete_templates(
         cls, value: dict[Language, dict[str, str]], info: ValidationInfo
     ) -> dict[Language, dict[str, str]]:
-        return require_keys(value, TEMPLATE_KEYS, "template", info.data.get("default_language"))
+        return require_keys(
+            value,
+            TEMPLATE_KEYS,
+            "template",
+            info.data.get("default_language"),
+            DEFAULT_TEMPLATES,
+        )
 
     @field_validator("emails")
     @classmethod
@@ -339,7 +404,11 @@ class Catalog(_Frozen):
                 "emails and templates must be given in the same languages:"
                 f" {sorted(value)} vs {sorted(templates)}"
             )
-        return require_keys(value, EMAIL_KEYS, "email", info.data.get("default_language"))
+        defaults = {
+            lang: {k: EmailTemplate(subject=sub, body=body) for k, (sub, body) in per.items()}
+            for lang, per in DEFAULT_EMAILS.items()
+        }
+        return require_keys(value, EMAIL_KEYS, "email", info.data.get("default_language"), defaults)
 
     @field_validator("packages")
     @classmethod

@@ -24,6 +24,7 @@ __all__ = [
     "can_reactivate",
     "cancel_decision",
     "list_price",
+    "renewal_price",
     "retention_offers",
     "term_end",
     "trial_end",
@@ -110,6 +111,34 @@ def list_price(
     return Charge(amount, rule)
 
 
+def renewal_price(
+    package: Package,
+    *,
+    held: int,
+    in_trial: bool,
+    periods_paid: int,
+    signed_up_at: datetime,
+    at: datetime,
+    tz: ZoneInfo,
+) -> Charge:
+    """The list price a renewal at ``at`` pays (seed 001), naming the rule that set it.
+
+    A trial converts at the price shown at sign-up (``held``); within a commitment billed
+    per period the price is fixed for the term; otherwise the renewal pays the version
+    in force, with notice (``list_price(renewal=True)``).
+    """
+    if in_trial:
+        return Charge(held, "trial_converts_at_signup_price")
+    commitment = package.commitment
+    if (
+        commitment is not None
+        and commitment.billing == "per_period"
+        and periods_paid % commitment.periods != 0
+    ):
+        return Charge(held, "price_fixed_for_the_term")
+    return list_price(package, signed_up_at=signed_up_at, at=at, tz=tz, renewal=True)
+
+
 def trial_end(package: Package, signed_up_at: datetime) -> datetime | None:
     """When a trial started at ``signed_up_at`` ends (and the first payment is due)."""
     require_aware(signed_up_at)
@@ -167,6 +196,7 @@ def cancel_decision(
     tz: ZoneInfo,
     *,
     price: int,
+    waive_refund: bool = False,
 ) -> CancelDecision:
     """What cancelling ``package`` at ``at`` does (seeds 000, 001, 002, 004).
 
@@ -176,6 +206,10 @@ def cancel_decision(
     termination fee may apply (``percent`` of the periods of the commitment not yet
     charged × ``price``, after ``after_days`` from the first purchase), and the plan
     ends as ``effective`` says: now, at the end of the period, or at the end of the term.
+
+    ``waive_refund``: the subscriber cancels without asking for the refund a rule would
+    give (seed 000: cancelling stops the renewal and the plan runs to the end of its
+    term; the refund is something one *may* ask for): the refund rules are skipped.
     """
     require_aware(at)
     terms = package.cancellation
@@ -187,7 +221,7 @@ def cancel_decision(
         return CancelDecision(
             True, "cancelled", at, None, None, "trial_cancelled_before_conversion"
         )
-    matched = _refund_rule(terms.refunds, holding, at)
+    matched = None if waive_refund else _refund_rule(terms.refunds, holding, at)
     if matched is not None and matched.refund != "none":
         refund = _refund(matched, holding, at)
         return CancelDecision(True, "cancelled", at, refund, None, matched.name)

@@ -35,7 +35,7 @@ _SUBSCRIPTION_COLUMNS = (
     "id, msisdn, package, grp, status, started_at, period_start, expires_at, auto_renew,"
     " next_action_at, failed_since, cancelled_at, charge_month, charged_in_month, usage_bytes,"
     " price, first_paid_at, last_paid_at, last_paid_amount, periods_paid, used_since_paid,"
-    " next_package"
+    " next_package, price_notice"
 )
 _SUBSCRIBER_COLUMNS = "msisdn, kind, balance, language, created_at, email, status, closed_at"
 _N_SUB = len(_SUBSCRIPTION_COLUMNS.split(","))
@@ -54,12 +54,12 @@ _UPSERT_SUBSCRIBER = (
 )
 _UPSERT_SUBSCRIPTION = (
     f"INSERT INTO subscriptions ({_SUBSCRIPTION_COLUMNS})"  # noqa: S608
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (id) DO UPDATE SET status = excluded.status, package = excluded.package,"
     " grp = excluded.grp, price = excluded.price, first_paid_at = excluded.first_paid_at,"
     " last_paid_at = excluded.last_paid_at, last_paid_amount = excluded.last_paid_amount,"
     " periods_paid = excluded.periods_paid, used_since_paid = excluded.used_since_paid,"
-    " next_package = excluded.next_package,"
+    " next_package = excluded.next_package, price_notice = excluded.price_notice,"
     " period_start = excluded.period_start, expires_at = excluded.expires_at,"
     " auto_renew = excluded.auto_renew, next_action_at = excluded.next_action_at,"
     " failed_since = excluded.failed_since, cancelled_at = excluded.cancelled_at,"
@@ -114,6 +114,7 @@ def _subscription(row: Row) -> Subscription:
         periods_paid=row[19],
         used_since_paid=row[20],
         next_package=row[21],
+        price_notice=row[22],
     )
 
 
@@ -273,6 +274,16 @@ class SqliteSession(MailSessionMixin, PolicySessionMixin, ReportsSessionMixin):
         ).fetchall()
         return [_subscription(r) for r in rows]
 
+    def open_subscriptions_of(self, package: str) -> list[Subscription]:
+        rows = self._read(
+            f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions"  # noqa: S608
+            " WHERE package = ? AND status IN"
+            " ('trial', 'active', 'renewal_failed', 'pending_cancel', 'paused')"
+            " ORDER BY started_at, id",
+            (package,),
+        ).fetchall()
+        return [_subscription(r) for r in rows]
+
     def subscriptions(self, msisdn: str) -> list[Subscription]:
         rows = self._read(
             f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions"  # noqa: S608
@@ -306,6 +317,7 @@ class SqliteSession(MailSessionMixin, PolicySessionMixin, ReportsSessionMixin):
             s.periods_paid,
             s.used_since_paid,
             s.next_package,
+            s.price_notice,
         )
 
     def due_subscriptions(self, until: datetime, limit: int) -> list[Subscription]:

@@ -16,6 +16,7 @@ EventKind = Literal[
     "renewal_failed",
     "expiry",
     "cancel",
+    "price_notice",
     "error",
     "clock",
     "mail",
@@ -24,7 +25,7 @@ EventKind = Literal[
 
 #: kinds also kept in the ``activity`` table (the rest are rows of their own already:
 #: inbound, outbox, charges, mail, tickets)
-ACTIVITY_KINDS: frozenset[str] = frozenset({"renewal_failed", "expiry", "cancel"})
+ACTIVITY_KINDS: frozenset[str] = frozenset({"renewal_failed", "expiry", "cancel", "price_notice"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ MailKind = Literal[
     "renewal_failed",
     "renewal_gave_up",
     "cancelled",
+    "price_notice",
     "account_closed",
     "reply",
     "ticket",

@@ -97,6 +97,9 @@ class Subscription:
     used_since_paid: int = 0
     #: a plan switch accepted for the next period (a retention offer)
     next_package: str | None = None
+    #: the price change this subscription was last told of (seed 001), as
+    #: ``Announcement.key``: ``CAPM@2026-07-01``; each is told once
+    price_notice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

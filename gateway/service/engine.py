@@ -8,9 +8,10 @@ does for one event (charge, subscription change, replies) lands in that transact
 from __future__ import annotations
 
 import heapq
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from carrier_rules import (
+    Announcement,
     Language,
     SubscriberKind,
     cancel_decision,
@@ -29,6 +30,7 @@ from gateway.errors import AccountClosed, EmailInUse
 from gateway.service.engine_base import _SERVING, DueResult, SmsResult, UsageResult, _Product
 from gateway.service.engine_policy import PolicyEngine
 from gateway.service.ports import Transaction
+from gateway.service.price_notices import MetaReader, Notice, PriceNotices
 
 __all__ = ["KEEP", "DueResult", "Engine", "Keep", "SmsResult", "UsageResult"]
 
@@ -267,6 +269,7 @@ class Engine(PolicyEngine):
                 price=replies.money(lang, price.amount),
                 period=package.period[lang],
             )
+            text += self._sign_up_notice(tx, subscriber, sub, product, lang, now)
             self._mail(tx, product, subscriber, "registered", text, now)
             return [text]
         self._replace(tx, in_group, now)
@@ -282,6 +285,7 @@ class Engine(PolicyEngine):
             {"price_rule": price.rule},
         )
         text = self._confirmation(product, subscriber, sub, charge, lang, "registered")
+        text += self._sign_up_notice(tx, subscriber, sub, product, lang, now)
         self._mail(tx, product, subscriber, "registered", text, now)
         return [text]
 
@@ -296,6 +300,7 @@ class Engine(PolicyEngine):
         *,
         confirmed: bool = False,
         offers_made: bool = False,
+        waive_refund: bool = False,
     ) -> list[str]:
         product = self._products[code]
         package, replies, catalog = product.package, product.replies, product.catalog
@@ -327,20 +332,35 @@ class Engine(PolicyEngine):
                 offers=[o.kind for o in offers] + ["cancel"],
             )
             return [self._offers_text(product, offers, lang)]
+        holding, price = self._holding(sub), self._held_price(product, sub)
         decision = cancel_decision(
             package,
-            self._holding(sub),
+            holding,
             subscriber.kind,
             now,
             catalog.zone,
-            price=self._held_price(product, sub),
+            price=price,
+            waive_refund=waive_refund,
         )
         if not decision.allowed:
             return [replies.render(lang, "contact_sales", package=code)]
         if decision.refund is not None and terms.confirm_refund and not confirmed:
             amount = -decision.refund.amount
-            self._ask(tx, catalog, subscriber.msisdn, "refund", code, now, amount=amount)
-            return [self._refund_question(product, amount, lang)]
+            # seed 000: the refund may be asked for; cancelling without it runs to term end
+            ends = cancel_decision(
+                package, holding, subscriber.kind, now, catalog.zone, price=price, waive_refund=True
+            ).ends_at
+            self._ask(
+                tx,
+                catalog,
+                subscriber.msisdn,
+                "refund",
+                code,
+                now,
+                amount=amount,
+                ends=ends.isoformat(),
+            )
+            return [self._refund_question(product, amount, ends, lang)]
         return self._apply_cancel(tx, subscriber, sub, product, decision, lang, now, message_id)
 
     def _cancel_subscription(
@@ -411,12 +431,110 @@ class Engine(PolicyEngine):
         """Run, in time order and each at its own instant, up to ``limit`` due events.
 
         A renewal that schedules its next event inside the fetched window runs again
-        in this same call, so events never run out of order across subscriptions.
+        in this same call, so events never run out of order across subscriptions. A price
+        change announced on the way (seed 001) is sent at its own instant, after the
+        renewals before it and before those at or after it, in a call of its own.
         """
         result = DueResult()
+        while True:
+            announcement = self._notices.next_due(tx, until)
+            stop = until if announcement is None else announcement.at - timedelta(microseconds=1)
+            self._run_renewals(tx, stop, limit - result.processed, result)
+            if announcement is None or result.processed >= limit:
+                return result
+            self._announce(tx, announcement, result)
+
+    def next_announcement(self, reader: MetaReader) -> datetime | None:
+        """When the next price change not yet sent is announced (the scheduler waits for it)."""
+        announcement = self._notices.next_due(reader)
+        return None if announcement is None else announcement.at
+
+    def _announce(self, tx: Transaction, announcement: Announcement, result: DueResult) -> None:
+        """Tell every open subscription that the new price will reach (seed 001: "chúng
+        tôi sẽ luôn thông báo cho bạn trước"), once each, at the announcement's instant."""
+        at = announcement.at
+        result.announced += 1
+        result.last_due = at
+        product = self._products[announcement.package.code]
+        for sub in tx.open_subscriptions_of(announcement.package.code):
+            subscriber = tx.get_subscriber(sub.msisdn)
+            if subscriber is None or subscriber.status == "closed":
+                continue
+            held = self._held_price(product, sub)
+            notice = self._notices.owed(announcement, sub, subscriber.kind, product.catalog, held)
+            if notice is None:
+                continue
+            lang = product.replies.language(subscriber.language)
+            text = self._tell_price(tx, subscriber, sub, product, notice, lang, at)
+            result.outgoing.append(self._emit(tx, product.catalog, sub.msisdn, text, None, at))
+            result.notices += 1
+        self._notices.mark_done(tx, announcement, at)
+
+    def _tell_price(
+        self,
+        tx: Transaction,
+        subscriber: Subscriber,
+        sub: Subscription,
+        product: _Product,
+        notice: Notice,
+        lang: Language,
+        at: datetime,
+    ) -> str:
+        """Record that ``sub`` is told of ``notice`` (once: the subscription remembers it),
+        mail it, note it on the timeline; returns the SMS text."""
+        sub.price_notice = notice.announcement.key
+        tx.put_subscription(sub)
+        text = PriceNotices.text(product.replies, lang, notice, self._held_price(product, sub))
+        self._note(
+            tx,
+            "price_notice",
+            at,
+            msisdn=subscriber.msisdn,
+            package=sub.package,
+            amount=notice.amount,
+            status=notice.first_renewal.isoformat(),
+        )
+        self._mail(tx, product, subscriber, "price_notice", text, at)
+        return text
+
+    def _sign_up_notice(
+        self,
+        tx: Transaction,
+        subscriber: Subscriber,
+        sub: Subscription,
+        product: _Product,
+        lang: Language,
+        now: datetime,
+    ) -> str:
+        """A sign-up after a price change was announced hears of it at once (appended to
+        its confirmation, " " first), or nothing when no announced price will reach it."""
+        held = self._held_price(product, sub)
+        notice = self._notices.at_sign_up(
+            product.package, sub, subscriber.kind, product.catalog, held, now
+        )
+        if notice is None:
+            return ""
+        sub.price_notice = notice.announcement.key
+        tx.put_subscription(sub)
+        text = PriceNotices.text(product.replies, lang, notice, held)
+        self._note(
+            tx,
+            "price_notice",
+            now,
+            msisdn=subscriber.msisdn,
+            package=sub.package,
+            amount=notice.amount,
+            status=notice.first_renewal.isoformat(),
+        )
+        return " " + text
+
+    def _run_renewals(
+        self, tx: Transaction, until: datetime, limit: int, result: DueResult
+    ) -> None:
+        """Renewals and expiries due by ``until``, in time order (see ``run_due``)."""
         due = tx.due_subscriptions(until, limit)
         if not due:
-            return result
+            return
         horizon = until if len(due) < limit else min(until, due[-1].next_action_at or until)
         subscribers: dict[str, Subscriber] = {}
         heap: list[tuple[datetime, int, Subscription]] = []
@@ -439,7 +557,6 @@ class Engine(PolicyEngine):
             if sub.next_action_at is not None and sub.next_action_at <= horizon:
                 heapq.heappush(heap, (sub.next_action_at, seq, sub))
                 seq += 1
-        return result
 
     def _renew(
         self, tx: Transaction, subscriber: Subscriber, sub: Subscription, at: datetime

@@ -35,6 +35,7 @@ from gateway.domain.model import (
 from gateway.errors import GatewayError, UnknownShortcode
 from gateway.service.mailer import CatalogMailer
 from gateway.service.ports import Transaction
+from gateway.service.price_notices import PriceNotices
 from gateway.service.replies import Replies
 
 __all__ = ["DueResult", "EngineBase", "SmsResult", "UsageResult"]
@@ -82,9 +83,14 @@ class SmsResult:
 
 @dataclass(slots=True)
 class DueResult:
+    """What one chunk of due work did: renewals and expiries (``processed``), and price
+    change announcements sent (``announced``, each with its ``notices``)."""
+
     outgoing: list[Outgoing] = field(default_factory=list)
     processed: int = 0
     last_due: datetime | None = None
+    announced: int = 0
+    notices: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +131,7 @@ class EngineBase:
             )
             for code, c in self._catalogs.items()
         }
+        self._notices = PriceNotices(self._catalogs)
         # the live events of the transaction in progress (built only when someone listens)
         self._recording = False
         self._events: list[LiveEvent] = []

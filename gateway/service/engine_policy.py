@@ -13,9 +13,9 @@ from carrier_rules import (
     Language,
     Offer,
     can_reactivate,
-    list_price,
     period_charge,
     period_from,
+    renewal_price,
     retention_offers,
 )
 from gateway.domain.model import (
@@ -33,6 +33,16 @@ from gateway.service.ports import Transaction
 _DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
 
 __all__ = ["PolicyEngine"]
+
+#: answers to the refund question (seed 000): the refund and the end now; no refund and
+#: the plan to the end of its term; keep the plan
+_REFUND_CHOICES = {
+    "1": "refund",
+    "Y": "refund",
+    "2": "no_refund",
+    "N": "no_refund",
+    "3": "keep",
+}
 
 
 class PolicyEngine(PlanSteps):
@@ -65,6 +75,7 @@ class PolicyEngine(PlanSteps):
         *,
         confirmed: bool = False,
         offers_made: bool = False,
+        waive_refund: bool = False,
     ) -> list[str]:
         """Cancel ``code`` (``Engine`` does it; an answer to a question calls it)."""
         raise NotImplementedError
@@ -105,15 +116,32 @@ class PolicyEngine(PlanSteps):
             minutes=product.catalog.conversation_minutes,
         )
 
-    def _refund_question(self, product: _Product, amount: int, lang: Language) -> str:
+    def _refund_question(
+        self, product: _Product, amount: int, ends: datetime, lang: Language
+    ) -> str:
+        """Seed 000's choice: 1 (or Y) cancel now with the refund; 2 (or N) cancel without
+        it, the plan running to ``ends``; 3 keep the plan."""
         replies = product.replies
         return replies.render(
             lang,
             "confirm_refund",
             package=product.package.code,
             amount=replies.money(lang, amount),
+            expires=replies.when(ends),
             minutes=product.catalog.conversation_minutes,
         )
+
+    @staticmethod
+    def _asked_end(tx: Transaction, conversation: Conversation) -> datetime:
+        """The end of term a refund question named (a question asked by an older version
+        kept none: the plan's current period end)."""
+        stored = conversation.data.get("ends")
+        if isinstance(stored, str):
+            return datetime.fromisoformat(stored)
+        for sub in tx.open_subscriptions(conversation.msisdn):
+            if sub.package == conversation.package:
+                return sub.next_action_at or sub.expires_at
+        return conversation.started_at
 
     def _offers_text(self, product: _Product, offers: list[Offer], lang: Language) -> str:
         replies = product.replies
@@ -153,6 +181,27 @@ class PolicyEngine(PlanSteps):
         product = self._products.get(code)
         if product is None:  # the catalog stopped selling it meanwhile
             return [replies.render(lang, "conversation_expired")]
+        if conversation.kind == "refund":
+            choice = _REFUND_CHOICES.get(answer)
+            if choice is None:  # not one of the three: ask again, still open
+                tx.put_conversation(conversation)
+                asked = int(str(conversation.data.get("amount", 0)))
+                return [
+                    self._refund_question(product, asked, self._asked_end(tx, conversation), lang)
+                ]
+            if choice == "keep":
+                return [replies.render(lang, "declined")]
+            return self._cancel(
+                tx,
+                subscriber,
+                code,
+                lang,
+                now,
+                message_id,
+                confirmed=True,
+                offers_made=True,
+                waive_refund=choice == "no_refund",
+            )
         if answer == "N":
             return [replies.render(lang, "declined")]
         if conversation.kind == "opt_in":
@@ -161,14 +210,6 @@ class PolicyEngine(PlanSteps):
                 amount = conversation.data.get("amount", product.package.price)
                 return [self._opt_in_question(product, int(str(amount)), lang)]
             return self._subscribe(tx, subscriber, code, lang, now, message_id, confirmed=True)
-        if conversation.kind == "refund":
-            if answer != "Y":
-                tx.put_conversation(conversation)
-                amount = conversation.data.get("amount", 0)
-                return [self._refund_question(product, int(str(amount)), lang)]
-            return self._cancel(
-                tx, subscriber, code, lang, now, message_id, confirmed=True, offers_made=True
-            )
         offered = conversation.data.get("offers", [])
         choices = [str(c) for c in offered] if isinstance(offered, list) else []
         index = int(answer) - 1 if answer.isdigit() else -1
@@ -402,19 +443,14 @@ class PolicyEngine(PlanSteps):
         """Seed 001: a trial converts at the price shown at sign-up; the price is fixed for
         a commitment's term; otherwise a renewal pays the version in force (with notice).
         The charge's rule names which of these set the price."""
-        package = product.package
-        held = self._held_price(product, sub)
-        if sub.status == "trial":
-            return Charge(held, "trial_converts_at_signup_price")
-        commitment = package.commitment
-        if (
-            commitment is not None
-            and commitment.billing == "per_period"
-            and sub.periods_paid % commitment.periods != 0
-        ):
-            return Charge(held, "price_fixed_for_the_term")
-        return list_price(
-            package, signed_up_at=sub.started_at, at=at, tz=product.catalog.zone, renewal=True
+        return renewal_price(
+            product.package,
+            held=self._held_price(product, sub),
+            in_trial=sub.status == "trial",
+            periods_paid=sub.periods_paid,
+            signed_up_at=sub.started_at,
+            at=at,
+            tz=product.catalog.zone,
         )
 
     # -- usage -------------------------------------------------------------------------

@@ -330,7 +330,7 @@ class GatewayService:
         try:
             while True:
                 result: DueResult = await self._commit(partial(self._run_due_chunk, until=until))
-                if result.processed == 0:
+                if result.processed == 0 and not result.announced:
                     return total
                 total += result.processed
                 self._on_commit()
@@ -370,10 +370,18 @@ class GatewayService:
         log.info("clock_advanced", now=stamp, processed=processed)
         return AdvanceResult(now=to, processed=processed)
 
+    def _next_due(self, q: Queries) -> datetime | None:
+        """The next instant with due work: a renewal or expiry, or a price announcement."""
+        due = q.next_due()
+        announcement = self.engine.next_announcement(q)
+        if announcement is not None and (due is None or announcement < due):
+            return announcement
+        return due
+
     async def _scheduler_loop(self) -> None:
         while True:
             self._wake.clear()
-            due = await self._store.query(lambda q: q.next_due())
+            due = await self._store.query(self._next_due)
             now = self.clock.now()
             if due is not None and due <= now:
                 async with self._time_lock:

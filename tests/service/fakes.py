@@ -131,6 +131,14 @@ class FakeSession:
     def open_subscriptions(self, msisdn: str) -> list[Subscription]:
         return [s for s in self.subscriptions(msisdn) if s.status in OPEN_STATUSES]
 
+    def open_subscriptions_of(self, package: str) -> list[Subscription]:
+        mine = [
+            s
+            for s in self._state.subscriptions.values()
+            if s.package == package and s.status in OPEN_STATUSES
+        ]
+        return [dataclasses.replace(s) for s in sorted(mine, key=lambda s: (s.started_at, s.id))]
+
     def subscriptions(self, msisdn: str) -> list[Subscription]:
         mine = [s for s in self._state.subscriptions.values() if s.msisdn == msisdn]
         return [dataclasses.replace(s) for s in sorted(mine, key=lambda s: s.started_at)]

@@ -118,9 +118,11 @@ class EngineHarness:
     async def run_all_due(self, until: datetime, *, limit: int = 10_000) -> list[Outgoing]:
         """Like ``GatewayService.run_due``: chunks of ``limit`` until nothing is due."""
         out: list[Outgoing] = []
-        while (result := await self.run_due(until, limit=limit)).processed:
+        while True:
+            result = await self.run_due(until, limit=limit)
             out.extend(result.outgoing)
-        return out
+            if not result.processed and not result.announced:
+                return out
 
     async def topup(self, msisdn: str, amount: int, *, at: datetime) -> list[Outgoing]:
         def work(tx: Transaction) -> list[Outgoing]:

@@ -65,6 +65,16 @@ def _pending_text(code: str, until: str) -> str:
     )
 
 
+def _notice(first_renewal: str) -> str:
+    """The default ``price_notice`` (vi) of the 550,000 CAPM price, as appended to a
+    sign-up confirmation (" " first), filled in by hand."""
+    return (
+        f" Thong bao: tu ky gia han {first_renewal}, cuoc goi CAPM la 550.000d/thang (hien"
+        " nay 500.000d). Gia chi thay doi khi gia han. Neu khong muon tiep tuc, soan HUY"
+        f" CAPM gui 8200 truoc {first_renewal}."
+    )
+
+
 # --- the trial ------------------------------------------------------------------------
 
 
@@ -102,7 +112,7 @@ async def test_the_trial_converts_at_its_end_for_the_price_shown(h: PolicyHarnes
 
 
 @pytest.mark.parametrize(
-    ("signed_up", "trial_ends", "price", "payments"),
+    ("signed_up", "trial_ends", "price", "payments", "notice"),
     [
         pytest.param(
             # 28/06 + 7 days = 05/07; the 550,000 price is for sign-ups from 01/07, and
@@ -112,6 +122,10 @@ async def test_the_trial_converts_at_its_end_for_the_price_shown(h: PolicyHarnes
             "10:00 05/07/2026",
             "500.000d",
             [(500_000, local(2026, 7, 5, 10, 0)), (500_000, local(2026, 8, 5, 10, 0))],
+            # signed after the 550,000 was announced (01/05): told at once that it
+            # reaches this plan at the renewal that starts its second term, 12 monthly
+            # payments after 05/07/2026: 10:00 05/07/2027
+            _notice("10:00 05/07/2027"),
             id="signed-28-06-converts-05-07-at-500000",
         ),
         pytest.param(
@@ -124,6 +138,7 @@ async def test_the_trial_converts_at_its_end_for_the_price_shown(h: PolicyHarnes
                 (500_000, local(2026, 7, 7, 23, 59, 59)),
                 (500_000, local(2026, 8, 7, 23, 59, 59)),
             ],
+            _notice("23:59 07/07/2027"),
             id="signed-last-second-of-30-06-at-500000",
         ),
         pytest.param(
@@ -133,6 +148,7 @@ async def test_the_trial_converts_at_its_end_for_the_price_shown(h: PolicyHarnes
             "00:00 08/07/2026",
             "550.000d",
             [(550_000, local(2026, 7, 8, 0, 0)), (550_000, local(2026, 8, 8, 0, 0))],
+            "",  # it pays the new price already: nothing to announce
             id="signed-01-07-at-550000",
         ),
     ],
@@ -143,13 +159,16 @@ async def test_a_trial_converts_at_the_price_shown_on_the_sign_up_day(
     trial_ends: str,
     price: str,
     payments: list[tuple[int, datetime]],
+    notice: str,
 ) -> None:
     """ "theo mức phí được nêu vào ngày bạn đăng ký dùng thử": the price a trial converts
     at is the one shown on the sign-up day, and it holds for the term."""
     start = sum(amount for amount, _ in payments)  # exactly enough for both months
     await _customer(h, start)
 
-    assert await h.texts(CREATIVE, C, "DK CAPM", at=signed_up) == [_trial_text(trial_ends, price)]
+    assert await h.texts(CREATIVE, C, "DK CAPM", at=signed_up) == [
+        _trial_text(trial_ends, price) + notice
+    ]
     await h.due_texts(payments[-1][1])
 
     assert [(c.amount, c.at, c.reason) for c in h.charges(C)] == [

@@ -31,8 +31,8 @@ BOUGHT = local(2026, 3, 2, 10, 0)
 MONTH_END = local(2026, 4, 2, 10, 0)
 
 ASK_REFUND = (
-    "Huy goi PRO va duoc hoan 330.000d? Goi se ket thuc ngay. Tra loi Y gui 8100 trong"
-    " 10 phut de xac nhan, N de giu goi."
+    "Huy goi PRO: tra loi 1 de huy ngay va duoc hoan 330.000d; 2 de huy khong hoan tien,"
+    " goi van dung den 10:00 02/04/2026; 3 de giu goi. Gui 8100 trong 10 phut."
 )
 REFUNDED = [
     "Quy khach da huy goi PRO va duoc hoan 330.000d do khong su dung tu lan thanh toan"
@@ -119,13 +119,39 @@ async def test_y_refunds_ends_the_plan_now_and_drops_to_basic(h: PolicyHarness) 
     assert len(h.charges(M)) == 2
 
 
-async def test_n_keeps_the_plan_unchanged_and_it_renews(h: PolicyHarness) -> None:
-    """N: PRO stays as it was, and renews at 10:00 02/04 for 330,000 (670,000 − 330,000
-    = 340,000 left)."""
+@pytest.mark.parametrize("answer", ["N", "2"])
+async def test_n_cancels_without_the_refund_and_pro_runs_to_its_month_end(
+    h: PolicyHarness, answer: str
+) -> None:
+    """Seed 000: cancelling stops the renewal and *"Bạn sẽ vẫn sử dụng gói trả phí của
+    mình trong thời gian còn lại của thời hạn đăng ký"*; the refund is something one *may*
+    ask for. N (or 2) at 10:01 05/03: nothing refunded (670,000 stays), PRO
+    ``pending_cancel`` to 10:00 02/04, then BASIC; nothing charged at 02/04."""
     await _pro(h)
     await h.texts(MEETINGS, M, "HUY PRO", at=local(2026, 3, 5, 10, 0))
 
-    assert await h.texts(MEETINGS, M, "N", at=local(2026, 3, 5, 10, 1)) == [DECLINED]
+    replies = await h.texts(MEETINGS, M, answer, at=local(2026, 3, 5, 10, 1))
+
+    assert replies == [_pending("PRO", "10:00 02/04/2026")]
+    pro = h.latest(M, "PRO")
+    assert (pro.status, pro.auto_renew, pro.next_action_at) == ("pending_cancel", False, MONTH_END)
+    assert h.conversation(M, MEETINGS) is None
+    assert [c.reason for c in h.charges(M)] == ["registration"]
+    assert h.balance(M) == 670_000
+    assert await h.due_texts(MONTH_END) == [
+        "Goi PRO da ket thuc, tai khoan hop chuyen ve goi BASIC."
+    ]
+    assert h.states(M) == [("PRO", "cancelled"), ("BASIC", "active")]
+    assert h.balance(M) == 670_000
+
+
+async def test_3_keeps_the_plan_unchanged_and_it_renews(h: PolicyHarness) -> None:
+    """3 backs out: PRO stays as it was, and renews at 10:00 02/04 for 330,000 (670,000 −
+    330,000 = 340,000 left)."""
+    await _pro(h)
+    await h.texts(MEETINGS, M, "HUY PRO", at=local(2026, 3, 5, 10, 0))
+
+    assert await h.texts(MEETINGS, M, "3", at=local(2026, 3, 5, 10, 1)) == [DECLINED]
 
     pro = h.latest(M, "PRO")
     assert (pro.status, pro.auto_renew, pro.next_action_at) == ("active", True, MONTH_END)
@@ -137,6 +163,15 @@ async def test_n_keeps_the_plan_unchanged_and_it_renews(h: PolicyHarness) -> Non
         ("renewal", 330_000, MONTH_END),
     ]
     assert h.balance(M) == 340_000
+
+
+async def test_1_is_the_same_as_y(h: PolicyHarness) -> None:
+    """1 at 10:02 refunds 330,000 and ends PRO now, like Y."""
+    await _pro(h)
+    await h.texts(MEETINGS, M, "HUY PRO", at=local(2026, 3, 5, 10, 0))
+
+    assert await h.texts(MEETINGS, M, "1", at=local(2026, 3, 5, 10, 2)) == REFUNDED
+    assert h.balance(M) == START
 
 
 @pytest.mark.parametrize(
@@ -164,7 +199,7 @@ async def test_the_refund_question_waits_10_minutes(
 async def test_an_unexpected_answer_asks_the_refund_question_again(
     h: PolicyHarness,
 ) -> None:
-    """'5' is no answer to a yes/no question: the reply asks it again and it stays open,
+    """'5' is none of the three answers: the reply asks it again and it stays open,
     so a Y a minute later (inside the 10 minutes) refunds 330,000 and ends PRO."""
     await _pro(h)
     await h.texts(MEETINGS, M, "HUY PRO", at=local(2026, 3, 5, 10, 0))
@@ -213,7 +248,9 @@ async def test_usage_before_the_last_payment_does_not_block_the_refund(
     await h.use(M, "meet", 5_000_000, at=local(2026, 3, 4, 15, 0))
     await h.due_texts(MONTH_END)
 
-    assert await h.texts(MEETINGS, M, "HUY PRO", at=local(2026, 4, 5, 10, 0)) == [ASK_REFUND]
+    assert await h.texts(MEETINGS, M, "HUY PRO", at=local(2026, 4, 5, 10, 0)) == [
+        ASK_REFUND.replace("02/04/2026", "02/05/2026")  # the April period runs to 02/05
+    ]
     assert await h.texts(MEETINGS, M, "Y", at=local(2026, 4, 5, 10, 1)) == REFUNDED
     assert h.balance(M) == 670_000
 

@@ -29,7 +29,9 @@ from carrier_rules import (
     Charge,
     Holding,
     PriceVersion,
+    announcements,
     cancel_decision,
+    first_renewal_at_version,
     list_price,
     period_from,
     term_end,
@@ -542,3 +544,125 @@ def test_capm_twelve_monthly_periods_fill_the_annual_term(creative: Catalog) -> 
         start = period_from(rule, start, HCM, 31).renews_at
     assert start == local(2027, 1, 31)
     assert term_end(capm, "prepaid", local(2026, 1, 31), HCM) == start
+
+
+# --- the notice of a new price -------------------------------------------------------
+
+
+def _capm_version(creative: Catalog) -> PriceVersion:
+    (version,) = package(creative, "CAPM").price_versions
+    return version
+
+
+def test_the_550000_price_is_announced_at_midnight_of_01_05(creative: Catalog) -> None:
+    """ "chúng tôi sẽ luôn thông báo cho bạn trước": the version is announced at local
+    00:00 01/05/2026 and named ``CAPM@2026-07-01``."""
+    (announcement,) = announcements(creative.packages, HCM)
+    assert (announcement.key, announcement.at) == ("CAPM@2026-07-01", local(2026, 5, 1, 0))
+
+
+@pytest.mark.parametrize(
+    ("in_trial", "periods_paid", "next_renewal", "first_paid_day", "expected"),
+    [
+        pytest.param(
+            # signed 28/04, converts 05/05/2026 (payment 1) at the sign-up price; payments
+            # 1-12 run to 05/04/2027; the renewal of 05/05/2027 starts term 2
+            True,
+            0,
+            local(2026, 5, 5, 10, 0),
+            None,
+            local(2027, 5, 5, 10, 0),
+            id="in-trial",
+        ),
+        pytest.param(
+            # 11 payments made (09/03/2026 to 09/01/2027): 09/02/2027 is payment 12, still
+            # fixed; 09/03/2027 starts term 2
+            False,
+            11,
+            local(2027, 2, 9, 10, 0),
+            9,
+            local(2027, 3, 9, 10, 0),
+            id="last-month-of-term-1",
+        ),
+        pytest.param(
+            # 12 payments made: the very next renewal starts term 2
+            False,
+            12,
+            local(2027, 3, 9, 10, 0),
+            9,
+            local(2027, 3, 9, 10, 0),
+            id="term-2-next",
+        ),
+    ],
+)
+def test_the_first_renewal_at_the_new_price_is_the_start_of_a_new_term(
+    creative: Catalog,
+    in_trial: bool,
+    periods_paid: int,
+    next_renewal: datetime,
+    first_paid_day: int | None,
+    expected: datetime,
+) -> None:
+    """ "Giá sẽ cố định trong suốt thời hạn gói đăng ký": inside CAPM's 12-month term
+    the price holds; the first renewal of a new term pays 550,000."""
+    found = first_renewal_at_version(
+        package(creative, "CAPM"),
+        _capm_version(creative),
+        "prepaid",
+        HCM,
+        held=500_000,
+        in_trial=in_trial,
+        periods_paid=periods_paid,
+        signed_up_at=local(2026, 3, 2, 10, 0),
+        next_renewal=next_renewal,
+        billing_day=first_paid_day,
+    )
+    assert found == expected
+
+
+def test_a_sign_up_at_the_new_price_is_owed_no_notice(creative: Catalog) -> None:
+    """Signed on 01/07/2026 00:00: it pays 550,000 from the start; nothing to announce."""
+    found = first_renewal_at_version(
+        package(creative, "CAPM"),
+        _capm_version(creative),
+        "prepaid",
+        HCM,
+        held=550_000,
+        in_trial=True,
+        periods_paid=0,
+        signed_up_at=local(2026, 7, 1, 0),
+        next_renewal=local(2026, 7, 8, 0),
+        billing_day=None,
+    )
+    assert found is None
+
+
+def test_cancelling_without_the_refund_runs_to_the_month_end(creative: Catalog) -> None:
+    """CMON bought 10:00 02/03 (700,000), cancelled 10:00 05/03: the 14-day refund applies,
+    but a subscriber who waives it keeps the month to 10:00 02/04, nothing given back."""
+    bought = local(2026, 3, 2, 10, 0)
+    holding = paid_holding(
+        first_paid_at=bought,
+        last_paid_at=bought,
+        last_paid_amount=700_000,
+        periods_paid=1,
+        period_start=bought,
+        period_end=local(2026, 4, 2, 10, 0),
+        used_since_last_payment=False,
+    )
+    cmon = package(creative, "CMON")
+    at = local(2026, 3, 5, 10, 0)
+
+    refunded = cancel_decision(cmon, holding, "prepaid", at, HCM, price=700_000)
+    waived = cancel_decision(cmon, holding, "prepaid", at, HCM, price=700_000, waive_refund=True)
+
+    assert (refunded.status, refunded.refund) == (
+        "cancelled",
+        Charge(-700_000, "within_14_days_full"),
+    )
+    assert (waived.status, waived.ends_at, waived.refund, waived.fee) == (
+        "pending_cancel",
+        local(2026, 4, 2, 10, 0),
+        None,
+        None,
+    )

@@ -32,7 +32,7 @@ from carrier_rules import (
     ValidityRule,
     parse_catalog,
 )
-from carrier_rules.catalog import TEMPLATE_KEYS
+from carrier_rules.catalog import DEFAULT_EMAILS, DEFAULT_TEMPLATES, TEMPLATE_KEYS
 
 CatalogName = Literal["meetings", "creative", "streaming"]
 NAMES: tuple[CatalogName, ...] = ("meetings", "creative", "streaming")
@@ -371,7 +371,8 @@ _PLACEHOLDERS: dict[str, set[str]] = {
     "paused": {"package", "until"},
     "switched": {"plan", "price", "at"},
     "confirm_subscribe": {"package", "price", "period", "minutes"},
-    "confirm_refund": {"package", "amount", "minutes"},
+    "confirm_refund": {"package", "amount", "expires", "minutes"},
+    "price_notice": {"package", "price", "current", "period", "at"},
     "conversation_expired": set(),
     "no_conversation": {"commands"},
     "declined": set(),
@@ -390,7 +391,8 @@ _PLACEHOLDERS: dict[str, set[str]] = {
 }
 _EMAIL_FIELDS = {"msisdn", "text", "shortcode", "operator"}
 _EMAIL_PLACEHOLDERS: dict[str, set[str]] = {
-    key: _EMAIL_FIELDS | ({"command"} if key == "reply" else {"package"}) for key in EMAIL_KEYS
+    key: _EMAIL_FIELDS | ({"command"} if key == "reply" else {"package"})
+    for key in EMAIL_KEYS | DEFAULT_EMAILS["en"].keys()
 }
 
 
@@ -404,7 +406,8 @@ def test_templates_use_only_the_placeholders_the_gateway_fills(
 ) -> None:
     """Every reply and email fills without a KeyError: it names only placeholders the
     gateway passes for that key."""
-    assert set(_PLACEHOLDERS) == TEMPLATE_KEYS, "the placeholder list is out of date"
+    known = TEMPLATE_KEYS | DEFAULT_TEMPLATES["en"].keys()
+    assert set(_PLACEHOLDERS) == known, "the placeholder list is out of date"
     catalog = catalogs[name]
     for lang, templates in catalog.templates.items():
         for key, text in templates.items():
