@@ -25,6 +25,7 @@ from gateway.adapters.sqlite_store import SqliteStore
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
 from gateway.service.engine import Engine
+from gateway.service.flood import MoRateLimiter
 from gateway.service.gateway import GatewayService
 from gateway.service.mail import MailDelivery
 from gateway.service.ports import Clock, MailSender
@@ -176,7 +177,16 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             publisher=transport,
             on_commit=delivery.notify,
             data_rate_per_mb=settings.data_rate_per_mb,
+            rate_limiter=MoRateLimiter(rate=settings.mo_rate_limit, burst=settings.mo_burst),
         )
+        service.health.watch(
+            "mqtt",
+            lambda: (
+                transport.protocol_in_use is not None,
+                None if transport.protocol_in_use is not None else "not connected to the broker",
+            ),
+        )
+        service.metrics.watch_broker(lambda: 0.0 if transport.protocol_in_use is None else 1.0)
         delivery.events = service.events
         transport.attach(service)
         await stack.enter_async_context(delivery)
@@ -198,6 +208,13 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         stack.push_async_callback(smtp_server.wait_closed)
         stack.callback(smtp_server.close)
         smtp_port = int(smtp_server.sockets[0].getsockname()[1])
+        service.health.watch(
+            "smtp",
+            lambda: (
+                smtp_server.is_serving(),
+                None if smtp_server.is_serving() else "not listening",
+            ),
+        )
         app = create_app(
             service,
             support=support,

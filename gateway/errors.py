@@ -10,7 +10,9 @@ __all__ = [
     "InvalidEmail",
     "InvalidMessage",
     "InvalidMsisdn",
+    "RateLimited",
     "StorageError",
+    "StorageUnavailable",
     "TicketError",
     "UnknownShortcode",
     "UnknownSubscriber",
@@ -60,6 +62,31 @@ class ClockError(GatewayError):
 
 class StorageError(GatewayError):
     """The database failed or is not what this version expects."""
+
+
+class StorageUnavailable(StorageError):
+    """Storage cannot take writes now (disk full, I/O error, read-only file, locked).
+
+    Nothing was written. The gateway holds the work and retries it with backoff: an MO
+    stays unacknowledged at the broker, HTTP answers 503, SMTP a 4xx.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"storage unavailable: {reason}")
+
+
+class RateLimited(GatewayError):
+    """Too many MOs from one sender: the excess is refused, not stored, not charged."""
+
+    def __init__(self, msisdn: str, rate: float, burst: int) -> None:
+        self.msisdn = msisdn
+        self.rate = rate
+        self.burst = burst
+        super().__init__(
+            f"rate limited: {msisdn} sent more than {rate:g} messages per second"
+            f" (bursts of {burst}); this one was not processed"
+        )
 
 
 class InvalidEmail(GatewayError):

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     mail_retry_max: float = Field(default=300.0, gt=0)
     #: data outside any pack, per started MB, for apps no catalog prices itself
     data_rate_per_mb: int = Field(default=1000, ge=0)
+    #: flood control: MOs per second one MSISDN may send (0: off), and the burst above it
+    mo_rate_limit: float = Field(default=10.0, ge=0, le=1_000_000)
+    mo_burst: int = Field(default=20, ge=1, le=1_000_000)
     #: the support desk's policy (verification, closure phrases, texts)
     support_policy: Path = DEFAULT_SUPPORT_POLICY
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from carrier_rules import Language, SubscriberKind
 from gateway.adapters.http_console import console_router
+from gateway.adapters.http_ops import install_ops
 from gateway.adapters.http_static import mount_console, require_token
 from gateway.adapters.http_support import support_router
 from gateway.domain.mail import normalize_address
@@ -99,6 +100,7 @@ def create_app(
         version="0.1.0",
     )
     extra_health = health if health is not None else {}
+    install_ops(app, service)
 
     def iso(at: datetime | None) -> str | None:
         return None if at is None else at.astimezone(tz).isoformat()

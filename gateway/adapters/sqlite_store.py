@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -11,11 +13,27 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gateway.adapters.sqlite_session import SqliteSession, from_micros, micros
-from gateway.errors import StorageError
+from gateway.errors import StorageError, StorageUnavailable
 
 __all__ = ["SqliteStore", "from_micros", "micros"]
 
 T = TypeVar("T")
+
+#: SQLite primary result codes that mean "storage cannot take this now" rather than a
+#: bug in the statement: BUSY, LOCKED, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, PERM
+#: (https://sqlite.org/rescode.html)
+_UNAVAILABLE = frozenset({3, 5, 6, 8, 10, 11, 13, 14})
+
+
+def _unavailable(exc: sqlite3.Error) -> StorageUnavailable | None:
+    """The ``StorageUnavailable`` an SQLite error means, or None for any other error."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError) and (
+        (code is not None and code & 0xFF in _UNAVAILABLE)
+        or (code is None and isinstance(exc, sqlite3.OperationalError))
+    ):
+        return StorageUnavailable(str(exc))
+    return None
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -25,6 +43,20 @@ def _migrations() -> list[tuple[int, str]]:
         if entry.name.endswith(".sql"):
             found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+def conn_path(conn: sqlite3.Connection) -> str:
+    """The file behind ``conn`` (for messages)."""
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return str(row[2]) if row and row[2] else ":memory:"
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back whatever is open; after an I/O error SQLite may have done it already,
+    or may fail to: the connection stays usable either way."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
 
 
 class SqliteStore:
@@ -64,6 +96,7 @@ class SqliteStore:
     def _open(self) -> None:
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            self._check_writable(Path(self._path))
         try:
             conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode = WAL")
@@ -74,9 +107,41 @@ class SqliteStore:
             conn.execute("PRAGMA wal_autocheckpoint = 8000")
             conn.execute("PRAGMA cache_size = -65536")  # 64 MiB of pages
             self._migrate(conn)
+            self._probe_write(conn)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open database {self._path}: {exc}") from exc
         self._conn = conn
+
+    @staticmethod
+    def _check_writable(path: Path) -> None:
+        """The database file (or, for a new one, its folder) must be writable: SQLite's
+        own word for this is a bare "unable to open database file"."""
+        target = path if path.exists() else path.parent
+        try:
+            if target.is_dir():
+                probe = target / f".scgw-write-probe-{os.getpid()}"
+                probe.touch()
+                probe.unlink()
+            else:
+                os.close(os.open(target, os.O_RDWR))
+        except OSError as exc:
+            raise StorageError(f"database {path} is not writable: {exc.strerror or exc}") from exc
+
+    @staticmethod
+    def _probe_write(conn: sqlite3.Connection) -> None:
+        """Refuse a database this process cannot write (a read-only file or folder): the
+        gateway would start, look healthy, and lose every message."""
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('write_probe', '1')"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            )
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StorageError(f"database {conn_path(conn)} is not writable: {exc}") from exc
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
@@ -125,21 +190,33 @@ class SqliteStore:
             if synchronous != self._current_synchronous:
                 conn.execute(f"PRAGMA synchronous = {synchronous}")
                 self._current_synchronous = synchronous
-            conn.execute("BEGIN IMMEDIATE")
             try:
-                result = work(session)
-                session.flush()
-            except BaseException:
-                conn.execute("ROLLBACK")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(session)
+                    session.flush()
+                    conn.execute("COMMIT")
+                except BaseException:
+                    _rollback(conn)
+                    raise
+            except sqlite3.Error as exc:
+                unavailable = _unavailable(exc)
+                if unavailable is not None:
+                    raise unavailable from exc
                 raise
-            conn.execute("COMMIT")
             return result
 
         return await self._run(run)
 
     async def query(self, work: Callable[[Any], T]) -> T:
         def run() -> T:
-            return work(self._session())
+            try:
+                return work(self._session())
+            except sqlite3.Error as exc:
+                unavailable = _unavailable(exc)
+                if unavailable is not None:
+                    raise unavailable from exc
+                raise
 
         return await self._run(run)
 

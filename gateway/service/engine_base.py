@@ -273,6 +273,7 @@ class EngineBase:
             inputs=inputs,
         )
         tx.add_charge(record)
+        self._tally[f"charge_{reason}"] += 1  # the metrics count charges by reason
         if self._recording:
             self._note(
                 tx,

@@ -6,7 +6,7 @@ import asyncio
 import collections
 import contextlib
 from collections import Counter
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -28,9 +28,18 @@ from gateway.domain.model import (
     UsageEvent,
     UsageRecord,
 )
-from gateway.errors import AccountClosed, ClockError, UnknownSubscriber
+from gateway.errors import (
+    AccountClosed,
+    ClockError,
+    RateLimited,
+    StorageUnavailable,
+    UnknownSubscriber,
+)
 from gateway.service.engine import KEEP, DueResult, Engine, Keep, SmsResult, UsageResult
 from gateway.service.events import EventBus
+from gateway.service.flood import MoRateLimiter
+from gateway.service.health import Health
+from gateway.service.metrics import Metrics
 from gateway.service.ports import Clock, MessagePublisher, Queries, Store, Transaction
 
 __all__ = ["AdvanceResult", "GatewayService", "SubscriberView"]
@@ -57,6 +66,8 @@ class SubscriberView:
 class _Pending:
     sms: InboundSms
     future: asyncio.Future[SmsResult]
+    #: the event loop's time when it arrived (for the reply latency metric)
+    arrived: float = 0.0
 
 
 _PUBLISH_BATCH = 5000
@@ -93,6 +104,9 @@ class GatewayService:
         outbox_memory: int = 20_000,
         on_commit: Callable[[], None] | None = None,
         data_rate_per_mb: int = 1000,
+        health: Health | None = None,
+        metrics: Metrics | None = None,
+        rate_limiter: MoRateLimiter | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -118,6 +132,11 @@ class GatewayService:
         self.events = EventBus(started_at=clock.now())
         # told after each commit (the mail delivery loop: a commit may have queued mail)
         self._on_commit = on_commit or (lambda: None)
+        self.health = health or Health()
+        self.metrics = metrics or Metrics()
+        self.metrics.watch_outbox(lambda: len(self._outbox))
+        self.limiter = rate_limiter or MoRateLimiter(rate=0, burst=1)
+        self._mo_counters: dict[tuple[str, str], Any] = {}
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -131,28 +150,60 @@ class GatewayService:
             result = work(tx)
             return result, self.engine.take_events()
 
+        started = asyncio.get_running_loop().time()
         result, (events, counts) = await self._store.transaction(run)
+        self.metrics.commit_seconds.observe(asyncio.get_running_loop().time() - started)
+        self.metrics.count_commit(counts)
         self.events.publish(events, counts)
         return result
 
+    async def _durably(self, what: str, work: Callable[[], Awaitable[T]]) -> T:
+        """Run ``work`` until storage takes it. A ``StorageUnavailable`` (disk full, I/O
+        error, read-only, locked) wrote nothing: the work is held and tried again with
+        backoff, and readiness says ``storage`` is failing until a write succeeds."""
+        delay = 0.05
+        while True:
+            try:
+                result = await work()
+            except StorageUnavailable as exc:
+                self.metrics.storage_errors.inc()
+                if self.health.is_ready("storage"):
+                    log.error("storage_unavailable", reason=exc.reason, during=what)
+                self.health.set("storage", ready=False, detail=exc.reason)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            if not self.health.is_ready("storage"):
+                log.warning("storage_recovered", during=what)
+                self.health.set("storage", ready=True)
+            return result
+
     async def __aenter__(self) -> Self:
+        self.health.set("storage", ready=True)
         await self._restore_clock()
-        self._spawn(self._batch_loop(), "scgw-batcher")
-        self._spawn(self._outbox_loop(), "scgw-outbox")
+        self._spawn(self._batch_loop, "scgw-batcher")
+        self._spawn(self._outbox_loop, "scgw-outbox")
         await self.run_due(self.clock.now())  # what fell due while we were down
         if self.clock.mode == "real":
-            self._spawn(self._scheduler_loop(), "scgw-scheduler")
+            self._spawn(self._scheduler_loop, "scgw-scheduler")
         return self
 
-    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(work, name=name)
-        task.add_done_callback(self._task_done)
-        self._tasks.append(task)
+    def _spawn(self, loop: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
+        """Run a background loop that never dies silently: an unexpected error is logged
+        and the loop started again (with backoff); only cancellation stops it."""
 
-    @staticmethod
-    def _task_done(task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.critical("background_task_failed", task=task.get_name(), exc_info=task.exception())
+        async def supervised() -> None:
+            delay = 0.5
+            while True:
+                try:
+                    await loop()
+                    return
+                except Exception:
+                    log.critical("background_task_restarted", task=name, delay=delay, exc_info=True)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 30.0)
+
+        self._tasks.append(asyncio.create_task(supervised(), name=name))
 
     async def __aexit__(
         self,
@@ -182,10 +233,25 @@ class GatewayService:
     # -- inbound SMS ------------------------------------------------------------------
 
     def submit(self, sms: InboundSms) -> asyncio.Future[SmsResult]:
-        """Queue an MO; the future resolves with its replies once they are committed."""
-        future: asyncio.Future[SmsResult] = asyncio.get_running_loop().create_future()
-        self._inbox.put_nowait(_Pending(sms, future))
+        """Queue an MO; the future resolves with its replies once they are committed.
+
+        Raises ``RateLimited`` (nothing queued, stored or charged) past the per-sender
+        flood limit.
+        """
+        if not self.limiter.allow(sms.msisdn):
+            self._count_mo(sms.shortcode, "rate_limited")
+            raise RateLimited(sms.msisdn, self.limiter.rate, self.limiter.burst)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[SmsResult] = loop.create_future()
+        self._inbox.put_nowait(_Pending(sms, future, loop.time()))
         return future
+
+    def _count_mo(self, shortcode: str, outcome: str) -> None:
+        counter = self._mo_counters.get((shortcode, outcome))
+        if counter is None:
+            counter = self.metrics.mo.labels(shortcode, outcome)
+            self._mo_counters[(shortcode, outcome)] = counter
+        counter.inc()
 
     async def handle_sms(self, sms: InboundSms) -> SmsResult:
         return await self.submit(sms)
@@ -195,13 +261,18 @@ class GatewayService:
             batch = [await self._inbox.get()]
             while len(batch) < self._max_batch and not self._inbox.empty():
                 batch.append(self._inbox.get_nowait())
+            self.metrics.batch_size.observe(len(batch))
             async with self._time_lock:
                 results = await self._process(batch)
             outgoing: list[Outgoing] = []
+            done = asyncio.get_running_loop().time()
             for item, result in zip(batch, results, strict=True):
+                self.metrics.reply_seconds.observe(done - item.arrived)
                 if isinstance(result, BaseException):
+                    self._count_mo(item.sms.shortcode, "failed")
                     item.future.set_exception(result)
                     continue
+                self._count_mo(item.sms.shortcode, "duplicate" if result.duplicate else "processed")
                 with structlog.contextvars.bound_contextvars(
                     message_id=item.sms.id, msisdn=item.sms.msisdn
                 ):
@@ -216,6 +287,9 @@ class GatewayService:
             self._wake.set()
 
     async def _process(self, batch: list[_Pending]) -> list[SmsResult | BaseException]:
+        """One transaction for the batch; storage that cannot take it holds the batch (its
+        MOs stay unacknowledged) and retries it; a batch that fails for another reason is
+        retried one MO at a time, and an MO that still fails gets an apology."""
         now = self._event_time()
 
         def run_all(tx: Transaction) -> tuple[list[Outgoing], list[SmsResult | BaseException]]:
@@ -225,8 +299,13 @@ class GatewayService:
                 due = self.engine.run_due(tx, now, self._due_chunk).outgoing
             return due, [self.engine.handle_sms(tx, item.sms, now) for item in batch]
 
+        async def attempt() -> tuple[list[Outgoing], list[SmsResult | BaseException]]:
+            nonlocal now
+            now = self._event_time()  # a batch held through an outage runs when it can
+            return await self._commit(run_all)
+
         try:
-            due, results = await self._commit(run_all)
+            due, results = await self._durably("mo_batch", attempt)
             self._enqueue(due)
             return results
         except Exception:
@@ -236,7 +315,12 @@ class GatewayService:
         for item in batch:
             try:
                 one_by_one.append(
-                    await self._commit(partial(self.engine.handle_sms, sms=item.sms, now=now))
+                    await self._durably(
+                        "mo",
+                        partial(
+                            self._commit, partial(self.engine.handle_sms, sms=item.sms, now=now)
+                        ),
+                    )
                 )
             except Exception as exc:
                 log.exception("mo_failed", message_id=item.sms.id, msisdn=item.sms.msisdn)
@@ -248,7 +332,10 @@ class GatewayService:
     ) -> SmsResult | BaseException:
         """A message that failed still gets a reply (and changes nothing else)."""
         try:
-            return await self._commit(partial(self.engine.system_error, sms=sms, now=now))
+            return await self._durably(
+                "apology",
+                partial(self._commit, partial(self.engine.system_error, sms=sms, now=now)),
+            )
         except Exception:
             log.exception("apology_failed", message_id=sms.id, msisdn=sms.msisdn)
             return exc
@@ -273,7 +360,10 @@ class GatewayService:
             if not batch and self._backlog:
                 await self._burst.wait()
                 seen = self._skipped
-                batch = await self._store.query(partial(_unpublished, limit=_PUBLISH_BATCH))
+                batch = await self._durably(
+                    "outbox_read",
+                    partial(self._store.query, partial(_unpublished, limit=_PUBLISH_BATCH)),
+                )
                 if batch:
                     log.debug("outbox_backlog", messages=len(batch))
                 elif self._skipped == seen:  # nothing was committed meanwhile
@@ -285,9 +375,16 @@ class GatewayService:
                     await self._outbox_signal.wait()
                 continue
             await self._publish_until_done(batch)
+            for shortcode, n in Counter(m.shortcode for m in batch).items():
+                self.metrics.mt.labels(shortcode).inc(n)
             # marks lost on a power cut only mean a message is published again (same id)
-            await self._store.transaction(
-                partial(_mark_published, ids=[m.id for m in batch]), durable=False
+            await self._durably(
+                "outbox_mark",
+                partial(
+                    self._store.transaction,
+                    partial(_mark_published, ids=[m.id for m in batch]),
+                    durable=False,
+                ),
             )
 
     async def _publish_until_done(self, batch: Sequence[Outgoing]) -> None:
@@ -329,7 +426,9 @@ class GatewayService:
         total = 0
         try:
             while True:
-                result: DueResult = await self._commit(partial(self._run_due_chunk, until=until))
+                result: DueResult = await self._durably(
+                    "due", partial(self._commit, partial(self._run_due_chunk, until=until))
+                )
                 if result.processed == 0 and not result.announced:
                     return total
                 total += result.processed
@@ -381,7 +480,7 @@ class GatewayService:
     async def _scheduler_loop(self) -> None:
         while True:
             self._wake.clear()
-            due = await self._store.query(self._next_due)
+            due = await self._durably("scheduler", partial(self._store.query, self._next_due))
             now = self.clock.now()
             if due is not None and due <= now:
                 async with self._time_lock:
