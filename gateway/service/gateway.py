@@ -60,6 +60,11 @@ class _Pending:
 
 
 _PUBLISH_BATCH = 5000
+_LOGGED_TEXT = 60  # characters of an SMS shown in the traffic log
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _LOGGED_TEXT else text[: _LOGGED_TEXT - 1] + "…"
 
 
 def _mark_published(tx: Transaction, ids: list[str]) -> None:
@@ -208,7 +213,12 @@ class GatewayService:
                     if result.duplicate:
                         log.info("mo_duplicate", replies=len(result.replies))
                     else:
-                        log.debug("mo_processed", replies=len(result.replies))
+                        log.info(
+                            "mo_processed",
+                            shortcode=item.sms.shortcode,
+                            text=_clip(item.sms.text),
+                            replies=len(result.replies),
+                        )
                         outgoing.extend(result.replies)
                 item.future.set_result(result)
             self._enqueue(outgoing)
@@ -285,6 +295,15 @@ class GatewayService:
                     await self._outbox_signal.wait()
                 continue
             await self._publish_until_done(batch)
+            for m in batch:
+                log.info(
+                    "mt_published",
+                    msisdn=m.msisdn,
+                    shortcode=m.shortcode,
+                    message_id=m.id,
+                    in_reply_to=m.in_reply_to,
+                    text=_clip(m.text),
+                )
             # marks lost on a power cut only mean a message is published again (same id)
             await self._store.transaction(
                 partial(_mark_published, ids=[m.id for m in batch]), durable=False
