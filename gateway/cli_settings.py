@@ -76,7 +76,7 @@ _SHOWN_DEFAULTS = {
 _APPENDED = {"catalogs": "--catalog"}
 #: what a JSON-valued setting looks like
 _JSON_EXAMPLES = {"catalogs": '["a.toml", "b.toml"]', "smtp_users": '{"harness": "s3cret"}'}
-_LONGEST_VALUE = 60
+_LONGEST_VALUE = 200
 _SETTING = re.compile(r"SCGW_([A-Z0-9_]+)(=(\S+))?")
 
 
@@ -114,6 +114,8 @@ def shown_default(name: str) -> str:
         return "unset"
     if isinstance(default, bool):
         return str(default).lower()
+    if isinstance(default, float) and default.is_integer():
+        return str(int(default))
     return str(default)
 
 
