@@ -32,7 +32,7 @@ from gateway.service.ports import Clock, MailSender
 from gateway.service.support import SupportService
 from gateway.service.tickets import TicketDesk
 from gateway.settings import Settings
-from gateway.startup import open_database
+from gateway.startup import lock_database, open_database
 
 __all__ = ["Running", "load_catalogs", "load_support_policy", "serve"]
 
@@ -142,14 +142,17 @@ async def serve(
     policy = load_support_policy(settings.support_policy)
     tz = ZoneInfo(settings.display_timezone)
     async with contextlib.AsyncExitStack() as stack:
+        # another gateway on this database first: it is likely on these ports too
+        store = lock_database(settings, stack.enter_context(contextlib.ExitStack()))
         http_sock = stack.enter_context(
             _listen(settings.http_host, settings.http_port, what="http")
         )
         smtp_sock = stack.enter_context(
             _listen(settings.smtp_host, settings.smtp_port, what="smtp")
         )
-        database = await open_database(settings, stack, fresh=fresh, stamp=SystemClock().now())
-        store = database.store
+        database = await open_database(
+            store, settings, stack, fresh=fresh, stamp=SystemClock().now()
+        )
         endpoint = settings.mqtt_endpoint()
         protocol = settings.mqtt_protocol
         if endpoint is not None:

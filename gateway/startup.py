@@ -16,7 +16,7 @@ from gateway.service.gateway import VIRTUAL_NOW_KEY
 from gateway.service.ports import Queries
 from gateway.settings import Settings
 
-__all__ = ["CLOCK_MODE_KEY", "OpenedDatabase", "open_database"]
+__all__ = ["CLOCK_MODE_KEY", "OpenedDatabase", "lock_database", "open_database"]
 
 log = structlog.get_logger("gateway")
 
@@ -66,31 +66,42 @@ def _lock(path: Path) -> PidLock:
     return lock
 
 
-async def open_database(
-    settings: Settings, stack: contextlib.AsyncExitStack, *, fresh: bool, stamp: datetime
-) -> OpenedDatabase:
-    """Lock the database for this process's life, open it, and check its clock mode.
-
-    ``fresh`` moves an existing file aside (``<name>.<stamp>.bak``) and starts a new one.
-    A database last run with the other clock mode is refused: a virtual clock's
-    renewals and a real one's do not mix.
-    """
+def lock_database(settings: Settings, stack: contextlib.ExitStack) -> SqliteStore:
+    """The store for ``SCGW_DATABASE_URL``, its file locked for this process's life
+    (released when ``stack`` closes); not opened yet."""
     try:
         store = SqliteStore.from_url(settings.database_url, synchronous=settings.sqlite_synchronous)
     except StorageError as exc:
         raise SettingError("database_url", str(exc)) from exc
     if store.path != ":memory:":
+        stack.callback(_lock(Path(store.path)).release)
+    return store
+
+
+async def open_database(
+    store: SqliteStore,
+    settings: Settings,
+    stack: contextlib.AsyncExitStack,
+    *,
+    fresh: bool,
+    stamp: datetime,
+) -> OpenedDatabase:
+    """Open the locked ``store`` (closed with ``stack``) and check its clock mode.
+
+    ``fresh`` moves an existing file aside (``<name>.<stamp>.bak``) and starts a new one.
+    A database last run with the other clock mode is refused: a virtual clock's
+    renewals and a real one's do not mix.
+    """
+    if fresh and store.path != ":memory:":
         path = Path(store.path)
-        stack.callback(_lock(path).release)
-        if fresh:
-            try:
-                moved = _move_aside(path, stamp.strftime("%Y%m%dT%H%M%S"))
-            except OSError as exc:
-                raise SettingError(
-                    "database_url", f"cannot move {path} aside: {exc.strerror or exc}"
-                ) from exc
-            if moved is not None:
-                log.info("database_moved_aside", database=str(path), kept_as=str(moved))
+        try:
+            moved = _move_aside(path, stamp.strftime("%Y%m%dT%H%M%S"))
+        except OSError as exc:
+            raise SettingError(
+                "database_url", f"cannot move {path} aside: {exc.strerror or exc}"
+            ) from exc
+        if moved is not None:
+            log.info("database_moved_aside", database=str(path), kept_as=str(moved))
     try:
         await stack.enter_async_context(store)
     except StorageError as exc:

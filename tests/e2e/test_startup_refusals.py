@@ -96,6 +96,9 @@ def test_a_second_gateway_on_the_same_database_is_refused_naming_the_first(
         f"scgw: SCGW_DATABASE_URL=sqlite:///{db}: {db} is in use by another gateway"
         f" (pid {first.process.pid}): stop it first, or give this one another database"
     )
+    # on the first one's ports too, the database is what is named (it says who)
+    ports = {"SCGW_HTTP_PORT": str(first.http_port), "SCGW_SMTP_PORT": str(first.smtp_port)}
+    assert _one_line(_serve({**env, **ports}, cwd=tmp_path)) == line
     # the flag form names the flag
     line = _one_line(_serve(env, "--database-url", f"sqlite:///{db}", cwd=tmp_path))
     assert line.startswith(f"scgw: --database-url sqlite:///{db}: {db} is in use by")
