@@ -160,7 +160,7 @@ def _shown(value: str, *, secret: bool) -> str:
     if secret and value.strip():
         return "<hidden>"
     if len(value) > _LONGEST_VALUE:
-        value = value[: _LONGEST_VALUE - 1] + "…"
+        return shlex.quote(value[: _LONGEST_VALUE - 1]) + "…"
     return shlex.quote(value)
 
 

@@ -156,6 +156,29 @@ def test_a_bad_value_is_one_line_naming_the_setting(
     assert err == f"scgw: {named}: {bad.reason}\n"
 
 
+@pytest.mark.parametrize("form", ["env", "flag"])
+def test_a_broker_url_of_another_kind_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], form: str
+) -> None:
+    """The reason is the URL check's own (it names what is expected)."""
+    code, err = _run(monkeypatch, capsys, form, "SCGW_MQTT_URL", "--mqtt-url", "http://broker")
+    named = "SCGW_MQTT_URL=http://broker" if form == "env" else "--mqtt-url http://broker"
+    assert code == 2
+    assert err.startswith(f"scgw: {named}: expected mqtt://")
+    assert err.count("\n") == 1
+
+
+def test_a_long_value_is_cut_in_the_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 300-character value is shown as its first 199 characters and an ellipsis."""
+    monkeypatch.setenv("SCGW_HTTP_PORT", "9" * 300)
+    assert main(["serve"]) == 2
+    assert capsys.readouterr().err == (
+        f"scgw: SCGW_HTTP_PORT={'9' * 199}…: not a port number (0 to 65535; 0 picks a free one)\n"
+    )
+
+
 def test_a_json_variable_that_is_not_json_names_the_variable(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
