@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import signal
 import socket
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,8 +23,7 @@ from gateway.adapters.http import create_app
 from gateway.adapters.mqtt import MqttTransport
 from gateway.adapters.smtp import SmtpIntake, start_smtp_server
 from gateway.adapters.smtp_relay import SinkSender, SmtpRelay, parse_relay_url
-from gateway.adapters.sqlite_store import SqliteStore
-from gateway.errors import GatewayError
+from gateway.errors import SettingError
 from gateway.logging import configure_logging
 from gateway.service.engine import Engine
 from gateway.service.flood import MoRateLimiter
@@ -32,6 +33,7 @@ from gateway.service.ports import Clock, MailSender
 from gateway.service.support import SupportService
 from gateway.service.tickets import TicketDesk
 from gateway.settings import Settings
+from gateway.startup import lock_database, open_database
 
 __all__ = ["Running", "load_catalogs", "load_support_policy", "serve"]
 
@@ -40,20 +42,18 @@ log = structlog.get_logger("gateway")
 DEFAULT_BROKER = ("127.0.0.1", 1883)
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, setting: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise CatalogError(
-            source=str(path), field="(file)", reason=exc.strerror or str(exc)
-        ) from exc
+        raise SettingError(setting, f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 def load_catalogs(paths: list[Path]) -> Mapping[str, Catalog]:
     """Read and validate catalog files; keyed by short code."""
     catalogs: dict[str, Catalog] = {}
     for path in paths:
-        catalog = parse_catalog(_read(path), source=str(path))
+        catalog = parse_catalog(_read(path, "catalogs"), source=str(path))
         if catalog.shortcode in catalogs:
             raise CatalogError(
                 source=str(path),
@@ -66,7 +66,7 @@ def load_catalogs(paths: list[Path]) -> Mapping[str, Catalog]:
 
 def load_support_policy(path: Path) -> SupportPolicy:
     """Read and validate the support desk's policy file."""
-    return parse_support_policy(_read(path), source=str(path))
+    return parse_support_policy(_read(path, "support_policy"), source=str(path))
 
 
 class _HttpServer(uvicorn.Server):
@@ -89,27 +89,71 @@ class Running:
     service: GatewayService
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    """Bind the HTTP socket ourselves, so a taken port is a clear error, not an exit."""
+def _listen(host: str, port: int, *, what: str) -> socket.socket:
+    """Bind a listening socket ourselves, before anything starts: a port in use is one
+    clear line naming the setting (``what`` is ``http`` or ``smtp``), not a traceback."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise SettingError(f"{what}_host", f"not an address: {exc.strerror or exc}") from exc
+    sock = socket.socket(family, kind, proto)
+    try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
     except OSError as exc:
-        raise GatewayError(
-            f"cannot listen for HTTP on {host}:{port}: {exc.strerror or exc}"
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise SettingError(
+                f"{what}_port",
+                f"{host}:{port} is already in use (another gateway?):"
+                " choose another port, or 0 for a free one",
+            ) from exc
+        setting = f"{what}_host" if exc.errno == errno.EADDRNOTAVAIL else f"{what}_port"
+        raise SettingError(
+            setting, f"cannot listen on {host}:{port}: {exc.strerror or exc}"
         ) from exc
     return sock
 
 
-async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | None = None) -> None:
-    """Run the gateway until SIGINT/SIGTERM."""
+def _clock_note(settings: Settings, stored: datetime | None) -> dict[str, str]:
+    """Say so when a virtual clock resumed the stored time instead of the given start."""
+    start = settings.clock_start
+    if settings.clock != "virtual" or start is None or stored is None or stored <= start:
+        return {}
+    return {
+        "clock_note": f"resumed the database's virtual time; clock start {start.isoformat()}"
+        " ignored (--fresh starts over)"
+    }
+
+
+async def serve(
+    settings: Settings,
+    *,
+    on_ready: Callable[[Running], None] | None = None,
+    fresh: bool = False,
+) -> None:
+    """Run the gateway until SIGINT/SIGTERM.
+
+    Everything that can refuse to start (a catalog, a port in use, a database another
+    gateway holds or last ran with the other clock) is checked before anything starts.
+    ``fresh`` moves an existing database aside and starts a new one.
+    """
     configure_logging(settings.log_level, settings.log_format)
     catalogs = load_catalogs(settings.catalogs)
     policy = load_support_policy(settings.support_policy)
     tz = ZoneInfo(settings.display_timezone)
     async with contextlib.AsyncExitStack() as stack:
+        # another gateway on this database first: it is likely on these ports too
+        store = lock_database(settings, stack.enter_context(contextlib.ExitStack()))
+        http_sock = stack.enter_context(
+            _listen(settings.http_host, settings.http_port, what="http")
+        )
+        smtp_sock = stack.enter_context(
+            _listen(settings.smtp_host, settings.smtp_port, what="smtp")
+        )
+        database = await open_database(
+            store, settings, stack, fresh=fresh, stamp=SystemClock().now()
+        )
         endpoint = settings.mqtt_endpoint()
         protocol = settings.mqtt_protocol
         if endpoint is not None:
@@ -133,9 +177,6 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
                 note="no broker on 1883: started amqtt in-process",
             )
 
-        store = await stack.enter_async_context(
-            SqliteStore.from_url(settings.database_url, synchronous=settings.sqlite_synchronous)
-        )
         clock: Clock
         if settings.clock == "virtual":
             clock = VirtualClock(settings.virtual_start(SystemClock().now()))
@@ -194,8 +235,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
         support = SupportService(gateway=service, desk=TicketDesk(engine=engine, policy=policy))
         smtp_server = await start_smtp_server(
             intake=SmtpIntake(support=support, max_recipients=settings.smtp_max_recipients),
-            host=settings.smtp_host,
-            port=settings.smtp_port,
+            sock=smtp_sock,
             hostname=settings.mail_domain,
             data_size_limit=settings.smtp_max_size,
             idle_timeout=settings.smtp_timeout,
@@ -259,10 +299,8 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             stack.callback(loop.remove_signal_handler, sig)
         mqtt_task = asyncio.create_task(transport.run(), name="scgw-mqtt")
         stack.callback(mqtt_task.cancel)
-        sock = _listen(settings.http_host, settings.http_port)
-        stack.callback(sock.close)
-        http_port = int(sock.getsockname()[1])
-        http_task = asyncio.create_task(server.serve(sockets=[sock]), name="scgw-http")
+        http_port = int(http_sock.getsockname()[1])
+        http_task = asyncio.create_task(server.serve(sockets=[http_sock]), name="scgw-http")
         while not server.started and not http_task.done():  # noqa: ASYNC110 - uvicorn has no event
             await asyncio.sleep(0.01)
         if http_task.done():
@@ -279,6 +317,7 @@ async def serve(settings: Settings, *, on_ready: Callable[[Running], None] | Non
             now=clock.now().isoformat(),
             database=settings.database_url,
             shortcodes=sorted(catalogs),
+            **_clock_note(settings, database.virtual_now),
         )
         if on_ready is not None:
             on_ready(Running(settings.http_host, http_port, host, port, smtp_port, service))

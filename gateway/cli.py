@@ -4,120 +4,140 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
-from pydantic import ValidationError
 
 from carrier_rules import CatalogError
-from gateway.errors import GatewayError
+from gateway import __version__
+from gateway.adapters.mqtt import parse_mo
+from gateway.cli_settings import SettingsProblem, Sources, add_setting_flags, load_settings
+from gateway.errors import GatewayError, SettingError
 from gateway.settings import Settings
 
 __all__ = ["main"]
 
 
-def _bool(value: str) -> bool:
-    lowered = value.lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (and exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="scgw", description="SMS short-code gateway simulator")
+    parser = _Parser(prog="scgw", description="SMS short-code gateway simulator")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the gateway (flags override SCGW_* variables)")
-    serve.add_argument("--mqtt-url", help="mqtt://host:port (SCGW_MQTT_URL)")
-    serve.add_argument("--mqtt-protocol", choices=["auto", "3.1.1", "5"])
-    serve.add_argument("--mqtt-client-id")
-    serve.add_argument("--http-host")
-    serve.add_argument("--http-port", type=int)
-    serve.add_argument("--database-url", help="sqlite:///PATH (SCGW_DATABASE_URL)")
-    serve.add_argument("--sqlite-synchronous", choices=["FULL", "NORMAL"])
-    serve.add_argument("--clock", choices=["real", "virtual"])
-    serve.add_argument("--clock-start", help="ISO 8601 start of the virtual clock")
-    serve.add_argument("--auto-provision", type=_bool, metavar="true|false")
-    serve.add_argument("--default-balance", type=int)
-    serve.add_argument("--smtp-host")
-    serve.add_argument("--smtp-port", type=int, help="0 picks a free port")
-    serve.add_argument("--mail-domain", help="mail domain (default sms.local)")
-    serve.add_argument("--smtp-max-size", type=int, help="largest mail in bytes")
-    serve.add_argument("--smtp-max-recipients", type=int)
-    serve.add_argument("--smtp-timeout", type=float, help="idle seconds before hanging up")
-    serve.add_argument("--smtp-auth", choices=["none", "required"])
-    serve.add_argument("--smtp-relay-url", help="smtp://[user:pass@]host[:port] (default: sink)")
-    serve.add_argument("--support-policy", type=Path, help="support desk policy TOML")
-    serve.add_argument("--data-rate-per-mb", type=int, help="out-of-bundle data, per started MB")
-    serve.add_argument("--log-level")
-    serve.add_argument("--log-format", choices=["auto", "json", "console"])
+    serve = commands.add_parser(
+        "serve",
+        help="run the gateway",
+        description="Run the gateway. Every flag is also an SCGW_* variable"
+        " (--http-port: SCGW_HTTP_PORT); a flag wins over its variable.",
+    )
+    add_setting_flags(serve)
     serve.add_argument(
-        "--catalog", dest="catalogs", action="append", type=Path, help="catalog TOML (repeatable)"
+        "--fresh",
+        action="store_true",
+        help="start with a new database: an existing file is moved aside to"
+        " <name>.<time>.bak (needed to switch a database between the real and virtual clock)",
     )
 
     send = commands.add_parser(
         "send", help="send an SMS to a running gateway and print the replies"
     )
     send.add_argument("--from", dest="sender", required=True, help="MSISDN, e.g. 0912345678")
-    send.add_argument("--to", default="888", help="short code (default 888)")
+    send.add_argument("--to", default="888", help="short code (default: 888)")
     send.add_argument("--id", help="message id (a resend with the same id is processed once)")
     send.add_argument(
         "--url",
         default=None,
-        help="gateway HTTP URL (default http://SCGW_HTTP_HOST:SCGW_HTTP_PORT)",
+        help="gateway HTTP URL (default: http://SCGW_HTTP_HOST:SCGW_HTTP_PORT)",
     )
     send.add_argument("text")
     return parser
 
 
+def _say(*lines: str) -> None:
+    for line in lines:
+        print(f"scgw: {line}", file=sys.stderr)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from gateway.bootstrap import serve
 
-    overrides: dict[str, Any] = {
-        k: v for k, v in vars(args).items() if k != "command" and v is not None
+    flags = {
+        name: value
+        for name, value in vars(args).items()
+        if name in Settings.model_fields and value is not None
     }
+    sources = Sources(flags=flags)
     try:
-        settings = Settings(**overrides)
-        asyncio.run(serve(settings))
-    except ValidationError as exc:
-        print(f"scgw: invalid setting: {exc}", file=sys.stderr)
+        settings = load_settings(sources)
+    except SettingsProblem as exc:
+        _say(*exc.lines)
+        return 2
+    try:
+        asyncio.run(serve(settings, fresh=args.fresh))
+    except SettingError as exc:
+        _say(f"{sources.given(exc.setting, getattr(settings, exc.setting, None))}: {exc.reason}")
         return 2
     except CatalogError as exc:
-        print(f"scgw: invalid catalog: {exc}", file=sys.stderr)
+        _say(f"invalid catalog: {exc}")
         return 2
     except GatewayError as exc:
-        print(f"scgw: {exc}", file=sys.stderr)
+        _say(str(exc))
         return 1
     except KeyboardInterrupt:
         return 0
     return 0
 
 
+def _detail(response: httpx.Response) -> str:
+    """The gateway's reason, on one line (a validation list without the echoed input)."""
+    try:
+        detail = response.json().get("detail", response.text)
+    except ValueError:
+        return response.text.strip()
+    if isinstance(detail, list):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in item.get('loc', [])[1:])}: {item.get('msg')}"
+            for item in detail
+            if isinstance(item, dict)
+        )
+    return str(detail)
+
+
 def _send(args: argparse.Namespace) -> int:
+    # the checks MQTT makes, with the reasons it publishes on sms/errors
+    body: dict[str, Any] = {"from": args.sender, "to": args.to, "text": args.text}
+    if args.id is not None:
+        body["id"] = args.id
+    try:
+        parse_mo(f"sms/mo/{args.to}", json.dumps(body).encode(), frozenset([args.to]))
+    except GatewayError as exc:
+        _say(str(exc))
+        return 2
     url = args.url
     if url is None:
-        settings = Settings()
+        try:
+            settings = load_settings(Sources())
+        except SettingsProblem as exc:
+            _say(*exc.lines)
+            return 2
         host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host  # noqa: S104
         url = f"http://{host}:{settings.http_port}"
-    body: dict[str, Any] = {"from": args.sender, "to": args.to, "text": args.text}
-    if args.id:
-        body["id"] = args.id
     try:
         response = httpx.post(f"{url.rstrip('/')}/api/sms", json=body, timeout=30)
     except httpx.HTTPError as exc:
-        print(f"scgw: cannot reach the gateway at {url}: {exc}", file=sys.stderr)
+        _say(f"cannot reach the gateway at {url}: {exc}")
         return 1
     if response.status_code != 200:
-        try:
-            detail = response.json().get("detail", response.text)
-        except ValueError:
-            detail = response.text
-        print(f"scgw: {response.status_code}: {detail}", file=sys.stderr)
+        _say(f"{response.status_code}: {_detail(response)}")
         return 1
     for reply in response.json()["replies"]:
         print(reply["text"])

@@ -11,6 +11,7 @@ __all__ = [
     "InvalidMessage",
     "InvalidMsisdn",
     "RateLimited",
+    "SettingError",
     "StorageError",
     "StorageUnavailable",
     "TicketError",
@@ -126,3 +127,14 @@ class TicketError(GatewayError):
         self.ticket_id = ticket_id
         self.reason = reason
         super().__init__(f"ticket #{ticket_id}: {reason}")
+
+
+class SettingError(GatewayError):
+    """A setting the gateway cannot start with: a port in use, a database another gateway
+    holds, a database last run with the other clock. ``setting`` is the field name
+    (``smtp_port``); the command line names it as the user gave it."""
+
+    def __init__(self, setting: str, reason: str) -> None:
+        self.setting = setting
+        self.reason = reason
+        super().__init__(f"SCGW_{setting.upper()}: {reason}")

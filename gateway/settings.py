@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,7 +16,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 import carrier_rules
 from gateway.adapters.smtp_relay import parse_relay_url
 
-__all__ = ["DEFAULT_CATALOG", "DEFAULT_CATALOGS", "DEFAULT_SUPPORT_POLICY", "Settings"]
+__all__ = [
+    "DEFAULT_CATALOG",
+    "DEFAULT_CATALOGS",
+    "DEFAULT_SUPPORT_POLICY",
+    "MIN_TOKEN_LENGTH",
+    "Settings",
+]
 
 _CATALOGS = Path(carrier_rules.__file__).resolve().parent / "catalogs"
 DEFAULT_CATALOG = _CATALOGS / "zalo.toml"
@@ -24,6 +31,8 @@ DEFAULT_CATALOGS = [DEFAULT_CATALOG] + [
     _CATALOGS / f"{name}.toml" for name in ("meetings", "creative", "streaming")
 ]
 DEFAULT_SUPPORT_POLICY = _CATALOGS / "support.toml"
+#: the shortest ``SCGW_API_TOKEN`` accepted (a token guards the API off loopback)
+MIN_TOKEN_LENGTH = 16
 _DOMAIN = re.compile(
     r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
@@ -106,12 +115,38 @@ class Settings(BaseSettings):
         parse_relay_url(value)  # raises ValueError with the reason
         return value
 
+    @field_validator("api_token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        token = value.get_secret_value()
+        if not token.strip():
+            raise ValueError("blank: give a token of 16 characters or more, or leave it unset")
+        if any(c.isspace() for c in token):
+            raise ValueError("contains spaces: a token is one word of 16 characters or more")
+        if len(token) < MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"too short ({len(token)} characters, at least {MIN_TOKEN_LENGTH}): make one with"
+                " python3 -c 'import secrets; print(secrets.token_urlsafe(24))'"
+            )
+        return value
+
+    @field_validator("display_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("not a time zone name, e.g. Asia/Ho_Chi_Minh or UTC") from exc
+        return value
+
     @model_validator(mode="after")
     def _token_off_loopback(self) -> Settings:
         if not self.loopback_only and self.api_token is None:
             raise ValueError(
                 f"SCGW_HTTP_HOST={self.http_host} is reachable from other machines:"
-                " set SCGW_API_TOKEN (the console and the API will ask for it)"
+                " set SCGW_API_TOKEN; the console and the API will ask for it"
             )
         return self
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import socket
 import warnings
 from collections.abc import Mapping
 from typing import Any, AnyStr
@@ -169,14 +170,15 @@ class _Authenticator:
 async def start_smtp_server(
     *,
     intake: SmtpIntake,
-    host: str,
-    port: int,
+    sock: socket.socket,
     hostname: str,
     data_size_limit: int,
     idle_timeout: float,
     users: Mapping[str, str] | None,
 ) -> asyncio.Server:
     """Listen with ``loop.create_server`` (no thread): the protocol runs on our loop.
+
+    ``sock`` is bound by the caller, so a port in use is reported before anything starts.
 
     ``users`` set means ``AUTH`` is required before ``MAIL``. There is no TLS: the
     credentials cross the connection in clear text (keep it on loopback).
@@ -201,4 +203,4 @@ async def start_smtp_server(
                 loop=loop,
             )
 
-    return await loop.create_server(session, host, port)
+    return await loop.create_server(session, sock=sock)

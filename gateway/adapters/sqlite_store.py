@@ -83,6 +83,11 @@ class SqliteStore:
             )
         return cls(url[len(prefix) :], synchronous=synchronous)
 
+    @property
+    def path(self) -> str:
+        """The database file (``:memory:`` for a database in memory)."""
+        return self._path
+
     async def open(self) -> SqliteStore:
         await self._run(self._open)
         return self

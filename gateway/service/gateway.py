@@ -71,6 +71,11 @@ class _Pending:
 
 
 _PUBLISH_BATCH = 5000
+_LOGGED_TEXT = 60  # characters of an SMS shown in the traffic log
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _LOGGED_TEXT else text[: _LOGGED_TEXT - 1] + "…"
 
 
 def _mark_published(tx: Transaction, ids: list[str]) -> None:
@@ -279,7 +284,12 @@ class GatewayService:
                     if result.duplicate:
                         log.info("mo_duplicate", replies=len(result.replies))
                     else:
-                        log.debug("mo_processed", replies=len(result.replies))
+                        log.info(
+                            "mo_processed",
+                            shortcode=item.sms.shortcode,
+                            text=_clip(item.sms.text),
+                            replies=len(result.replies),
+                        )
                         outgoing.extend(result.replies)
                 item.future.set_result(result)
             self._enqueue(outgoing)
@@ -377,6 +387,15 @@ class GatewayService:
             await self._publish_until_done(batch)
             for shortcode, n in Counter(m.shortcode for m in batch).items():
                 self.metrics.mt.labels(shortcode).inc(n)
+            for m in batch:
+                log.info(
+                    "mt_published",
+                    msisdn=m.msisdn,
+                    shortcode=m.shortcode,
+                    message_id=m.id,
+                    in_reply_to=m.in_reply_to,
+                    text=_clip(m.text),
+                )
             # marks lost on a power cut only mean a message is published again (same id)
             await self._durably(
                 "outbox_mark",

@@ -292,7 +292,7 @@ async def test_off_loopback_the_console_carries_its_token(
     drops the token from the address bar, streams, and a phone's DK ZL7 is answered. Opened
     without the token, the page itself is a 401 (the gateway guards every path but
     /api/health), and no script runs to fail."""
-    token = "s3cret-t0ken"  # noqa: S105 - a test token
+    token = "s3cret-t0ken-0123456"  # noqa: S105 - a test token (16+ characters)
     gateway = gateway_factory(SCGW_HTTP_HOST="0.0.0.0", SCGW_API_TOKEN=token).start()
 
     page = await console_browser.open(f"{gateway.url}/?token={token}")

@@ -88,7 +88,7 @@ def test_off_loopback_the_api_asks_for_the_token(
     assert refused.returncode != 0
     assert "SCGW_API_TOKEN" in refused.stderr
 
-    token = "s3cret"  # noqa: S105 - a test token
+    token = "s3cret-0123456789"  # noqa: S105 - a test token
     gateway = gateway_factory(SCGW_HTTP_HOST="0.0.0.0", SCGW_API_TOKEN=token).start()
     with httpx.Client(base_url=gateway.url, timeout=30) as http:
         assert http.get("/api/subscribers").status_code == 401
@@ -97,9 +97,9 @@ def test_off_loopback_the_api_asks_for_the_token(
             http.get("/api/subscribers", headers={"Authorization": "Bearer nope"}).status_code
             == 401
         )
-        ok = http.get("/api/subscribers", headers={"Authorization": "Bearer s3cret"})
+        ok = http.get("/api/subscribers", headers={"Authorization": "Bearer s3cret-0123456789"})
         assert ok.status_code == 200
-        page = http.get("/", params={"token": "s3cret"})
+        page = http.get("/", params={"token": "s3cret-0123456789"})
         assert page.status_code == 200
-        assert http.cookies.get("scgw_token") == "s3cret"
+        assert http.cookies.get("scgw_token") == "s3cret-0123456789"
         assert http.get("/api/catalogs").status_code == 200  # the cookie now
