@@ -9,8 +9,10 @@ from typing import Literal
 
 from carrier_rules import Language, SubscriberKind
 from gateway.domain.encoding import Encoding
+from gateway.domain.subscription import OPEN_STATUSES, Subscription, SubscriptionStatus
 
 __all__ = [
+    "OPEN_STATUSES",
     "AccountStatus",
     "ChargeReason",
     "ChargeRecord",
@@ -31,9 +33,6 @@ __all__ = [
     "UsageRecord",
 ]
 
-SubscriptionStatus = Literal[
-    "trial", "active", "renewal_failed", "pending_cancel", "paused", "cancelled", "expired"
-]
 ChargeReason = Literal["registration", "renewal", "cancellation", "refund", "fee", "usage"]
 LedgerReason = Literal["provision", "adjustment", "topup", "charge", "refund"]
 AccountStatus = Literal["active", "closed"]
@@ -41,11 +40,6 @@ TicketStatus = Literal["open", "verifying", "closed"]
 TicketKind = Literal["account_closure", "general"]
 TicketSource = Literal["email", "portal"]
 ConversationKind = Literal["opt_in", "retention", "refund"]
-
-#: statuses that still have something scheduled (a renewal or a retry)
-OPEN_STATUSES: frozenset[SubscriptionStatus] = frozenset(
-    {"trial", "active", "renewal_failed", "pending_cancel", "paused"}
-)
 
 
 @dataclass(slots=True)
@@ -60,46 +54,6 @@ class Subscriber:
     #: ``closed`` once a support ticket closed the account (its data is kept)
     status: AccountStatus = "active"
     closed_at: datetime | None = None
-
-
-@dataclass(slots=True)
-class Subscription:
-    """One registration of a pack, from ``DK`` to cancellation or expiry.
-
-    ``next_action_at`` is when the scheduler next looks at it: the renewal instant
-    of an active pack, the next retry of a failed renewal, ``None`` once it ended.
-    ``charge_month``/``charged_in_month`` remember what this subscription put on
-    the invoice of the month of its latest charge (the 16th-of-month rule needs it).
-    """
-
-    id: str
-    msisdn: str
-    package: str
-    group: str
-    status: SubscriptionStatus
-    started_at: datetime
-    period_start: datetime
-    expires_at: datetime
-    auto_renew: bool
-    next_action_at: datetime | None
-    failed_since: datetime | None = None
-    cancelled_at: datetime | None = None
-    charge_month: str | None = None
-    charged_in_month: int = 0
-    usage_bytes: int = 0
-    #: the list price held for the term (None: the plan's price)
-    price: int | None = None
-    first_paid_at: datetime | None = None
-    last_paid_at: datetime | None = None
-    last_paid_amount: int = 0
-    periods_paid: int = 0
-    #: bytes used since the last payment (a refund rule may ask for none)
-    used_since_paid: int = 0
-    #: a plan switch accepted for the next period (a retention offer)
-    next_package: str | None = None
-    #: the price change this subscription was last told of (seed 001), as
-    #: ``Announcement.key``: ``CAPM@2026-07-01``; each is told once
-    price_notice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from gateway.errors import (
     StorageUnavailable,
     UnknownSubscriber,
 )
+from gateway.service.effects import Effects
 from gateway.service.engine import KEEP, DueResult, Engine, Keep, SmsResult, UsageResult
 from gateway.service.events import EventBus
 from gateway.service.flood import MoRateLimiter
@@ -71,6 +72,25 @@ class _Pending:
 
 
 _PUBLISH_BATCH = 5000
+
+
+def _mt_event(m: Outgoing) -> LiveEvent:
+    """The live event of an MT a use case outside the engine queued (a ticket's SMS)."""
+    return LiveEvent(
+        "mt",
+        m.at,
+        {
+            "id": m.id,
+            "msisdn": m.msisdn,
+            "shortcode": m.shortcode,
+            "text": m.text,
+            "in_reply_to": m.in_reply_to,
+            "encoding": m.encoding,
+            "segments": m.segments,
+        },
+    )
+
+
 _LOGGED_TEXT = 60  # characters of an SMS shown in the traffic log
 
 
@@ -145,15 +165,15 @@ class GatewayService:
 
     # -- lifecycle --------------------------------------------------------------------
 
-    async def _commit(self, work: Callable[[Transaction], T]) -> T:
-        """Run the engine's ``work`` in one transaction; publish its live events once it
-        committed (nothing of a rolled-back transaction is ever shown)."""
+    async def _commit(self, work: Callable[[Transaction, Effects], T]) -> T:
+        """Run ``work`` in one transaction with that transaction's ``Effects``; publish its
+        live events once it committed (nothing of a rolled-back transaction is shown)."""
         record = self.events.listening
 
         def run(tx: Transaction) -> tuple[T, tuple[list[LiveEvent], Counter[str]]]:
-            self.engine.begin_events(record=record)
-            result = work(tx)
-            return result, self.engine.take_events()
+            fx = self.engine.effects(tx, record=record)
+            result = work(tx, fx)
+            return result, (fx.events, fx.tally)
 
         started = asyncio.get_running_loop().time()
         result, (events, counts) = await self._store.transaction(run)
@@ -302,12 +322,14 @@ class GatewayService:
         retried one MO at a time, and an MO that still fails gets an apology."""
         now = self._event_time()
 
-        def run_all(tx: Transaction) -> tuple[list[Outgoing], list[SmsResult | BaseException]]:
+        def run_all(
+            tx: Transaction, fx: Effects
+        ) -> tuple[list[Outgoing], list[SmsResult | BaseException]]:
             due: list[Outgoing] = []
             if self.clock.mode == "real":
                 # a renewal that fell due before these MOs runs first, in the same transaction
-                due = self.engine.run_due(tx, now, self._due_chunk).outgoing
-            return due, [self.engine.handle_sms(tx, item.sms, now) for item in batch]
+                due = self.engine.run_due(tx, now, self._due_chunk, fx=fx).outgoing
+            return due, [self.engine.handle_sms(tx, item.sms, now, fx=fx) for item in batch]
 
         async def attempt() -> tuple[list[Outgoing], list[SmsResult | BaseException]]:
             nonlocal now
@@ -327,15 +349,18 @@ class GatewayService:
                 one_by_one.append(
                     await self._durably(
                         "mo",
-                        partial(
-                            self._commit, partial(self.engine.handle_sms, sms=item.sms, now=now)
-                        ),
+                        partial(self._commit, self._handle_one(item.sms, now)),
                     )
                 )
             except Exception as exc:
                 log.exception("mo_failed", message_id=item.sms.id, msisdn=item.sms.msisdn)
                 one_by_one.append(await self._apologise(item.sms, now, exc))
         return one_by_one
+
+    def _handle_one(
+        self, sms: InboundSms, now: datetime
+    ) -> Callable[[Transaction, Effects], SmsResult]:
+        return lambda tx, fx: self.engine.handle_sms(tx, sms, now, fx=fx)
 
     async def _apologise(
         self, sms: InboundSms, now: datetime, exc: Exception
@@ -344,7 +369,10 @@ class GatewayService:
         try:
             return await self._durably(
                 "apology",
-                partial(self._commit, partial(self.engine.system_error, sms=sms, now=now)),
+                partial(
+                    self._commit,
+                    lambda tx, fx: self.engine.system_error(tx, sms, now, fx=fx),
+                ),
             )
         except Exception:
             log.exception("apology_failed", message_id=sms.id, msisdn=sms.msisdn)
@@ -463,8 +491,8 @@ class GatewayService:
         finally:
             self._burst.set()
 
-    def _run_due_chunk(self, tx: Transaction, until: datetime) -> DueResult:
-        result = self.engine.run_due(tx, until, self._due_chunk)
+    def _run_due_chunk(self, tx: Transaction, fx: Effects, until: datetime) -> DueResult:
+        result = self.engine.run_due(tx, until, self._due_chunk, fx=fx)
         if self.clock.mode == "virtual" and result.last_due is not None:
             # the stored virtual time never lags what was committed
             tx.set_meta(VIRTUAL_NOW_KEY, max(self.clock.now(), result.last_due).isoformat())
@@ -523,9 +551,16 @@ class GatewayService:
     ) -> tuple[SubscriberView, bool]:
         now = self._event_time()
 
-        def work(tx: Transaction) -> bool:
+        def work(tx: Transaction, fx: Effects) -> bool:
             _, created = self.engine.provision(
-                tx, msisdn, kind=kind, balance=balance, language=language, now=now, email=email
+                tx,
+                msisdn,
+                kind=kind,
+                balance=balance,
+                language=language,
+                now=now,
+                email=email,
+                fx=fx,
             )
             return created
 
@@ -536,11 +571,11 @@ class GatewayService:
         async with self._time_lock:
             now = self._event_time()
 
-            def work(tx: Transaction) -> list[Outgoing]:
+            def work(tx: Transaction, fx: Effects) -> list[Outgoing]:
                 subscriber = tx.get_subscriber(msisdn)
                 if subscriber is None:
                     raise UnknownSubscriber(msisdn)
-                return self.engine.topup(tx, subscriber, amount, now)
+                return self.engine.topup(tx, subscriber, amount, now, fx=fx)
 
             self._enqueue(await self._commit(work))
         self._on_commit()
@@ -552,8 +587,10 @@ class GatewayService:
         publish once committed."""
         async with self._time_lock:
             now = self._event_time()
-            result, outgoing = await self._commit(lambda tx: work(tx, now))
+            result, outgoing = await self._commit(lambda tx, fx: work(tx, now))
             self._enqueue(outgoing)
+            if self.events.listening and outgoing:
+                self.events.publish([_mt_event(m) for m in outgoing])
         self._on_commit()
         return result
 

@@ -23,6 +23,7 @@ from gateway.domain.mail_inbound import reply_text
 from gateway.domain.model import Outgoing, Subscriber, Ticket, TicketEvent, TicketStatus
 from gateway.domain.msisdn import canonical_msisdn
 from gateway.errors import InvalidMessage, InvalidMsisdn, TicketError, UnknownTicket
+from gateway.service import cancel
 from gateway.service.engine import Engine
 from gateway.service.ports import Transaction
 
@@ -71,14 +72,18 @@ class TicketDesk:
         policy: SupportPolicy,
         new_code: Callable[[int], str] = _random_code,
     ) -> None:
-        self._engine = engine
+        # the desk runs use cases (effects, cancellation) in the engine's context; it
+        # needs nothing else of the engine
+        self._context = engine.context
+        self._mail_domain = engine.mail_domain
+        self._new_id = engine.new_id
         self._policy = policy
         self._new_code = new_code
         self._phrases = tuple(policy.closure_phrases)
 
     @property
     def address(self) -> str:
-        return f"{self._policy.mailbox}@{self._engine.mail_domain}"
+        return f"{self._policy.mailbox}@{self._mail_domain}"
 
     @property
     def policy(self) -> SupportPolicy:
@@ -111,7 +116,7 @@ class TicketDesk:
                 now=now,
                 in_reply_to=mail.message_id,
             )
-        message_id = mail.message_id or f"received-{self._engine.new_id()}"
+        message_id = mail.message_id or f"received-{self._new_id()}"
         tx.record_support_mail(
             message_id=message_id,
             ticket_id=result.ticket.id,
@@ -277,8 +282,8 @@ class TicketDesk:
             ticket=ticket.id, code=code, minutes=rules.valid_minutes
         )
         result.outgoing.append(
-            self._engine.emit_sms(
-                tx, self._policy.sms_sender, account.msisdn, text, in_reply_to=None, at=now
+            self._context(tx).fx.sms(
+                self._policy.sms_sender, account.msisdn, text, in_reply_to=None, at=now
             )
         )
         self._mail(
@@ -340,7 +345,7 @@ class TicketDesk:
             self._finish(tx, ticket, now, "verified; the account was already closed")
             self._mail(tx, ticket, "ticket_closed", now, in_reply_to=in_reply_to)
             return
-        cancelled = self._engine.close_account(tx, account, now)
+        cancelled = cancel.close_account(self._context(tx), account, now)
         listed = ", ".join(package for package, _ in cancelled) or "-"
         details = "\n".join(text for _, text in cancelled if text)
         ticket.resolution = f"account closed; packs cancelled: {listed}"
@@ -350,8 +355,8 @@ class TicketDesk:
             ticket=ticket.id, msisdn=_mask(account.msisdn), packages=listed
         )
         result.outgoing.append(
-            self._engine.emit_sms(
-                tx, self._policy.sms_sender, account.msisdn, text, in_reply_to=None, at=now
+            self._context(tx).fx.sms(
+                self._policy.sms_sender, account.msisdn, text, in_reply_to=None, at=now
             )
         )
         self._mail(
@@ -480,7 +485,7 @@ class TicketDesk:
         }
         tx.add_mail(
             OutgoingMail(
-                id=self._engine.new_id(),
+                id=self._new_id(),
                 sender=self.address,
                 sender_name=self._policy.name,
                 to=(ticket.requester,),

@@ -1,4 +1,4 @@
-"""Price change notices (seed 001): which announcement is due, whom it reaches, what they read.
+"""Price change announcements (seed 001): which is due, whom it reaches, what they read.
 
 The engine sends what this decides: at an announcement's instant, one SMS (and a mail)
 to every open subscription the new price will reach; at a sign-up after it, the same

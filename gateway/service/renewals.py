@@ -1,0 +1,179 @@
+"""Due work, in time order: renewals and their retries, trials converting, plans reaching
+the end of their term, pauses ending, and price change announcements (seed 001)."""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from carrier_rules import next_retry, period_charge
+from gateway.domain.mail import MailKind
+from gateway.domain.model import Outgoing, Subscriber, Subscription
+from gateway.service import billing, notices, plans, texts
+from gateway.service.catalogue import Product
+from gateway.service.context import Context
+
+__all__ = ["DueResult", "renew", "run_due"]
+
+
+@dataclass(slots=True)
+class DueResult:
+    """What one chunk of due work did: renewals and expiries (``processed``), and price
+    change announcements sent (``announced``, each with its ``notices``)."""
+
+    outgoing: list[Outgoing] = field(default_factory=list)
+    processed: int = 0
+    last_due: datetime | None = None
+    announced: int = 0
+    notices: int = 0
+
+
+def run_due(ctx: Context, until: datetime, limit: int) -> DueResult:
+    """Run, in time order and each at its own instant, up to ``limit`` due events.
+
+    A renewal that schedules its next event inside the fetched window runs again in this
+    same call, so events never run out of order across subscriptions. A price change
+    announced on the way (seed 001) is sent at its own instant, after the renewals before
+    it and before those at or after it.
+    """
+    result = DueResult()
+    while True:
+        announcement = ctx.notices.next_due(ctx.tx, until)
+        stop = until if announcement is None else announcement.at - timedelta(microseconds=1)
+        _run_renewals(ctx, stop, limit - result.processed, result)
+        if announcement is None or result.processed >= limit:
+            return result
+        sent = notices.announce(ctx, announcement)
+        result.outgoing.extend(sent)
+        result.announced += 1
+        result.notices += len(sent)
+        result.last_due = announcement.at
+
+
+def _run_renewals(ctx: Context, until: datetime, limit: int, result: DueResult) -> None:
+    due = ctx.tx.due_subscriptions(until, limit)
+    if not due:
+        return
+    horizon = until if len(due) < limit else min(until, due[-1].next_action_at or until)
+    subscribers: dict[str, Subscriber] = {}
+    heap: list[tuple[datetime, int, Subscription]] = []
+    for seq, sub in enumerate(due):
+        assert sub.next_action_at is not None
+        heap.append((sub.next_action_at, seq, sub))
+    heapq.heapify(heap)
+    seq = len(heap)
+    while heap:
+        at, _, sub = heapq.heappop(heap)
+        subscriber = subscribers.get(sub.msisdn) or ctx.tx.get_subscriber(sub.msisdn)
+        if subscriber is None:  # cannot happen with foreign keys; never loop on it
+            sub.expire()
+            ctx.tx.put_subscription(sub)
+            continue
+        subscribers[sub.msisdn] = subscriber
+        result.outgoing.extend(renew(ctx, subscriber, sub, at))
+        result.processed += 1
+        result.last_due = at
+        if sub.next_action_at is not None and sub.next_action_at <= horizon:
+            heapq.heappush(heap, (sub.next_action_at, seq, sub))
+            seq += 1
+
+
+def renew(ctx: Context, subscriber: Subscriber, sub: Subscription, at: datetime) -> list[Outgoing]:
+    """The due event of ``sub`` at ``at``: a renewal (charged, or failed for lack of
+    balance: retried, then given up), the end of a term, a trial converting."""
+    product = ctx.catalogue.get(sub.package)
+    if product is None:  # the catalog no longer sells it
+        sub.expire()
+        ctx.tx.put_subscription(sub)
+        return []
+    if sub.status == "pending_cancel":  # it ran to the end of its term
+        return _end_term(ctx, subscriber, sub, product, at)
+    if sub.next_package is not None and ctx.catalogue.get(sub.next_package) is not None:
+        product = ctx.catalogue.product(sub.next_package)  # a switch accepted for this period
+        sub.switch_plan(package=product.package.code, group=product.package.group)
+    catalog, replies = product.catalog, product.replies
+    lang = replies.language(subscriber.language)
+    list_price_used = plans.renewal_list_price(product, sub, at)
+    price = list_price_used.amount
+    charge = period_charge(product.package, subscriber.kind, at, catalog.zone, price=price)
+    if subscriber.kind == "prepaid" and subscriber.balance < charge.amount:
+        return _unpaid(ctx, subscriber, sub, product, charge.amount, at)
+    inputs: dict[str, object] = {
+        "price_rule": list_price_used.rule,
+        "period": sub.periods_paid + 1,
+    }
+    if sub.status == "trial":
+        inputs["trial_conversion"] = True
+    sub.hold_price(price)
+    billing.start_period(ctx, subscriber, sub, product, charge, "renewal", at, None, inputs)
+    if ctx.fx.recording:
+        ctx.fx.note(
+            "renewal", at, msisdn=subscriber.msisdn, package=sub.package, amount=charge.amount
+        )
+    else:
+        ctx.fx.count("renewal")
+    text = texts.confirmation(product, subscriber, sub, charge, lang, "renewed")
+    ctx.fx.mail(product, subscriber, "renewed", text, at)
+    return [ctx.fx.reply(catalog, subscriber.msisdn, text, None, at)]
+
+
+def _unpaid(
+    ctx: Context,
+    subscriber: Subscriber,
+    sub: Subscription,
+    product: Product,
+    amount: int,
+    at: datetime,
+) -> list[Outgoing]:
+    """A prepaid renewal the balance cannot pay: retried as the catalog says, then given
+    up (the plan expires, its add-ons with it). Only the first failure is told."""
+    catalog, replies = product.catalog, product.replies
+    lang = replies.language(subscriber.language)
+    first_failure = sub.failed_since or at
+    retry_at = next_retry(catalog.renewal, first_failed_at=first_failure, now=at)
+    notify = sub.status == "active"
+    key: MailKind
+    if retry_at is None:
+        sub.expire()
+        key = "renewal_gave_up"
+    else:
+        sub.fail_renewal(first_failure=first_failure, retry_at=retry_at)
+        key = "renewal_failed"
+    ctx.tx.put_subscription(sub)
+    if key == "renewal_gave_up":
+        ctx.fx.note("expiry", at, msisdn=subscriber.msisdn, package=sub.package)
+    elif notify:
+        ctx.fx.note(
+            "renewal_failed", at, msisdn=subscriber.msisdn, package=sub.package, amount=amount
+        )
+    if not notify and key == "renewal_failed":
+        return []  # retries are silent; the subscriber was told at the first failure
+    text = replies.render(
+        lang,
+        key,
+        package=sub.package,
+        balance=replies.money(lang, subscriber.balance),
+        price=replies.money(lang, amount),
+    )
+    ctx.fx.mail(product, subscriber, key, text, at)
+    out = [text]
+    if key == "renewal_gave_up":
+        out.extend(plans.end_addons(ctx, subscriber, sub, at))
+    return [ctx.fx.reply(catalog, subscriber.msisdn, t, None, at) for t in out]
+
+
+def _end_term(
+    ctx: Context, subscriber: Subscriber, sub: Subscription, product: Product, at: datetime
+) -> list[Outgoing]:
+    """A plan cancelled to the end of its term ends; the account drops to its free tier."""
+    replies = product.replies
+    lang = replies.language(subscriber.language)
+    sub.end_term(at)
+    ctx.tx.put_subscription(sub)
+    ctx.fx.note("expiry", at, msisdn=subscriber.msisdn, package=sub.package)
+    out = plans.fall_back(ctx, subscriber, sub, product, lang, at) or [
+        replies.render(lang, "ended", package=sub.package)
+    ]
+    out.extend(plans.end_addons(ctx, subscriber, sub, at))
+    return [ctx.fx.reply(product.catalog, subscriber.msisdn, t, None, at) for t in out]
