@@ -8,7 +8,14 @@ from typing import Literal
 
 import structlog
 
-__all__ = ["configure_logging"]
+__all__ = ["clip", "configure_logging"]
+
+_LOGGED_TEXT = 60  # characters of an SMS shown in the traffic log
+
+
+def clip(text: str) -> str:
+    """An SMS text as the traffic log shows it: at most 60 characters."""
+    return text if len(text) <= _LOGGED_TEXT else text[: _LOGGED_TEXT - 1] + "…"
 
 
 def configure_logging(level: str, fmt: Literal["auto", "json", "console"] = "auto") -> None:

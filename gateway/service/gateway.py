@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -23,8 +22,6 @@ from gateway.domain.model import (
     InvoiceLine,
     LedgerEntry,
     Outgoing,
-    Subscriber,
-    Subscription,
     UsageEvent,
     UsageRecord,
 )
@@ -32,16 +29,19 @@ from gateway.errors import (
     AccountClosed,
     ClockError,
     RateLimited,
-    StorageUnavailable,
     UnknownSubscriber,
 )
+from gateway.logging import clip
+from gateway.service.durable import Durable
 from gateway.service.effects import Effects
 from gateway.service.engine import KEEP, DueResult, Engine, Keep, SmsResult, UsageResult
 from gateway.service.events import EventBus
 from gateway.service.flood import MoRateLimiter
 from gateway.service.health import Health
 from gateway.service.metrics import Metrics
+from gateway.service.outbox import Outbox
 from gateway.service.ports import Clock, MessagePublisher, Queries, Store, Transaction
+from gateway.service.reads import Reads, SubscriberView
 
 __all__ = ["AdvanceResult", "GatewayService", "SubscriberView"]
 
@@ -57,12 +57,6 @@ class AdvanceResult:
     processed: int
 
 
-@dataclass(frozen=True, slots=True)
-class SubscriberView:
-    subscriber: Subscriber
-    subscriptions: list[Subscription]
-
-
 @dataclass(slots=True)
 class _Pending:
     sms: InboundSms
@@ -71,7 +65,6 @@ class _Pending:
     arrived: float = 0.0
 
 
-_PUBLISH_BATCH = 5000
 
 
 def _mt_event(m: Outgoing) -> LiveEvent:
@@ -89,21 +82,6 @@ def _mt_event(m: Outgoing) -> LiveEvent:
             "segments": m.segments,
         },
     )
-
-
-_LOGGED_TEXT = 60  # characters of an SMS shown in the traffic log
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= _LOGGED_TEXT else text[: _LOGGED_TEXT - 1] + "…"
-
-
-def _mark_published(tx: Transaction, ids: list[str]) -> None:
-    tx.mark_published(ids)
-
-
-def _unpublished(q: Queries, limit: int) -> list[Outgoing]:
-    return q.unpublished(limit)
 
 
 class GatewayService:
@@ -140,18 +118,8 @@ class GatewayService:
         self._max_batch = max_batch
         self._due_chunk = due_chunk
         self._inbox: asyncio.Queue[_Pending] = asyncio.Queue()
-        self._outbox: collections.deque[Outgoing] = collections.deque()
-        self._outbox_signal = asyncio.Event()
-        # Past this many replies waiting in memory, the outbox is read back from the
-        # database instead (bounded memory however large a burst of renewals is).
-        self._outbox_memory = outbox_memory
-        self._backlog = True  # start by publishing what a previous run left
-        self._burst = asyncio.Event()  # cleared while a burst of renewals is committing
-        self._burst.set()
-        self._skipped = 0
         self._time_lock = asyncio.Lock()
         self._wake = asyncio.Event()
-        self._idle = asyncio.Event()  # set once the outbox (backlog included) is empty
         self._tasks: list[asyncio.Task[None]] = []
         self._data_rate_per_mb = data_rate_per_mb
         self.events = EventBus(started_at=clock.now())
@@ -159,7 +127,15 @@ class GatewayService:
         self._on_commit = on_commit or (lambda: None)
         self.health = health or Health()
         self.metrics = metrics or Metrics()
-        self.metrics.watch_outbox(lambda: len(self._outbox))
+        self._durable = Durable(health=self.health, metrics=self.metrics)
+        self.outbox = Outbox(
+            store=store,
+            publisher=publisher,
+            durable=self._durable,
+            metrics=self.metrics,
+            memory=outbox_memory,
+        )
+        self.reads = Reads(store)
         self.limiter = rate_limiter or MoRateLimiter(rate=0, burst=1)
         self._mo_counters: dict[tuple[str, str], Any] = {}
 
@@ -182,32 +158,11 @@ class GatewayService:
         self.events.publish(events, counts)
         return result
 
-    async def _durably(self, what: str, work: Callable[[], Awaitable[T]]) -> T:
-        """Run ``work`` until storage takes it. A ``StorageUnavailable`` (disk full, I/O
-        error, read-only, locked) wrote nothing: the work is held and tried again with
-        backoff, and readiness says ``storage`` is failing until a write succeeds."""
-        delay = 0.05
-        while True:
-            try:
-                result = await work()
-            except StorageUnavailable as exc:
-                self.metrics.storage_errors.inc()
-                if self.health.is_ready("storage"):
-                    log.error("storage_unavailable", reason=exc.reason, during=what)
-                self.health.set("storage", ready=False, detail=exc.reason)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
-                continue
-            if not self.health.is_ready("storage"):
-                log.warning("storage_recovered", during=what)
-                self.health.set("storage", ready=True)
-            return result
-
     async def __aenter__(self) -> Self:
         self.health.set("storage", ready=True)
         await self._restore_clock()
         self._spawn(self._batch_loop, "scgw-batcher")
-        self._spawn(self._outbox_loop, "scgw-outbox")
+        self._spawn(self.outbox.run, "scgw-outbox")
         await self.run_due(self.clock.now())  # what fell due while we were down
         if self.clock.mode == "real":
             self._spawn(self._scheduler_loop, "scgw-scheduler")
@@ -307,7 +262,7 @@ class GatewayService:
                         log.info(
                             "mo_processed",
                             shortcode=item.sms.shortcode,
-                            text=_clip(item.sms.text),
+                            text=clip(item.sms.text),
                             replies=len(result.replies),
                         )
                         outgoing.extend(result.replies)
@@ -337,7 +292,7 @@ class GatewayService:
             return await self._commit(run_all)
 
         try:
-            due, results = await self._durably("mo_batch", attempt)
+            due, results = await self._durable.run("mo_batch", attempt)
             self._enqueue(due)
             return results
         except Exception:
@@ -347,7 +302,7 @@ class GatewayService:
         for item in batch:
             try:
                 one_by_one.append(
-                    await self._durably(
+                    await self._durable.run(
                         "mo",
                         partial(self._commit, self._handle_one(item.sms, now)),
                     )
@@ -367,7 +322,7 @@ class GatewayService:
     ) -> SmsResult | BaseException:
         """A message that failed still gets a reply (and changes nothing else)."""
         try:
-            return await self._durably(
+            return await self._durable.run(
                 "apology",
                 partial(
                     self._commit,
@@ -381,75 +336,11 @@ class GatewayService:
     # -- outbox -----------------------------------------------------------------------
 
     def _enqueue(self, messages: list[Outgoing]) -> None:
-        """Hand committed replies to the outbox loop (in memory, or via the database)."""
-        if not messages:
-            return
-        self._idle.clear()
-        if self._backlog or len(self._outbox) + len(messages) > self._outbox_memory:
-            self._backlog = True
-            self._skipped += 1
-        else:
-            self._outbox.extend(messages)
-        self._outbox_signal.set()
-
-    async def _outbox_loop(self) -> None:
-        while True:
-            batch = [self._outbox.popleft() for _ in range(min(len(self._outbox), _PUBLISH_BATCH))]
-            if not batch and self._backlog:
-                await self._burst.wait()
-                seen = self._skipped
-                batch = await self._durably(
-                    "outbox_read",
-                    partial(self._store.query, partial(_unpublished, limit=_PUBLISH_BATCH)),
-                )
-                if batch:
-                    log.debug("outbox_backlog", messages=len(batch))
-                elif self._skipped == seen:  # nothing was committed meanwhile
-                    self._backlog = False
-            if not batch:
-                if not self._outbox and not self._backlog:
-                    self._idle.set()
-                    self._outbox_signal.clear()
-                    await self._outbox_signal.wait()
-                continue
-            await self._publish_until_done(batch)
-            for shortcode, n in Counter(m.shortcode for m in batch).items():
-                self.metrics.mt.labels(shortcode).inc(n)
-            for m in batch:
-                log.info(
-                    "mt_published",
-                    msisdn=m.msisdn,
-                    shortcode=m.shortcode,
-                    message_id=m.id,
-                    in_reply_to=m.in_reply_to,
-                    text=_clip(m.text),
-                )
-            # marks lost on a power cut only mean a message is published again (same id)
-            await self._durably(
-                "outbox_mark",
-                partial(
-                    self._store.transaction,
-                    partial(_mark_published, ids=[m.id for m in batch]),
-                    durable=False,
-                ),
-            )
-
-    async def _publish_until_done(self, batch: Sequence[Outgoing]) -> None:
-        delay = 0.1
-        while True:
-            try:
-                await self._publisher.publish(batch)
-                return
-            except Exception as exc:
-                log.warning(
-                    "publish_failed_retrying", error=str(exc), messages=len(batch), delay=delay
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        self.outbox.enqueue(messages)
 
     async def drained(self) -> None:
         """Wait until every committed reply so far has been published."""
-        await self._idle.wait()
+        await self.outbox.drained()
 
     async def publish_error(self, event: dict[str, Any]) -> None:
         self.events.publish(
@@ -473,7 +364,7 @@ class GatewayService:
         total = 0
         try:
             while True:
-                result: DueResult = await self._durably(
+                result: DueResult = await self._durable.run(
                     "due", partial(self._commit, partial(self._run_due_chunk, until=until))
                 )
                 if result.processed == 0 and not result.announced:
@@ -481,15 +372,12 @@ class GatewayService:
                 total += result.processed
                 self._on_commit()
                 if result.processed >= self._due_chunk:
-                    # A burst (say every postpaid pack on the 1st): commit it first and
-                    # publish after, from the database; the two would only slow each other.
-                    self._burst.clear()
-                    self._backlog = True
+                    self.outbox.begin_burst()
                 self._enqueue(result.outgoing)
                 if self.clock.mode == "virtual" and result.last_due is not None:
                     self.clock.set(max(self.clock.now(), result.last_due))
         finally:
-            self._burst.set()
+            self.outbox.end_burst()
 
     def _run_due_chunk(self, tx: Transaction, fx: Effects, until: datetime) -> DueResult:
         result = self.engine.run_due(tx, until, self._due_chunk, fx=fx)
@@ -527,7 +415,7 @@ class GatewayService:
     async def _scheduler_loop(self) -> None:
         while True:
             self._wake.clear()
-            due = await self._durably("scheduler", partial(self._store.query, self._next_due))
+            due = await self._durable.run("scheduler", partial(self._store.query, self._next_due))
             now = self.clock.now()
             if due is not None and due <= now:
                 async with self._time_lock:
@@ -616,45 +504,31 @@ class GatewayService:
 
         return await self.apply(work)
 
+    # -- reads (the read facade, ``self.reads``, kept here for existing callers) --------
+
     async def usage(self, msisdn: str) -> list[UsageRecord]:
-        return await self._checked(msisdn, lambda q: q.usage(msisdn))
+        return await self.reads.usage(msisdn)
 
     async def read(self, work: Callable[[Queries], T]) -> T:
-        """Run read-only work on the store."""
-        return await self._store.query(work)
+        return await self.reads.read(work)
 
     async def subscriber(self, msisdn: str) -> SubscriberView:
-        def work(q: Queries) -> SubscriberView:
-            subscriber = q.get_subscriber(msisdn)
-            if subscriber is None:
-                raise UnknownSubscriber(msisdn)
-            return SubscriberView(subscriber, q.subscriptions(msisdn))
-
-        return await self._store.query(work)
+        return await self.reads.subscriber(msisdn)
 
     async def charges(self, msisdn: str) -> list[ChargeRecord]:
-        return await self._checked(msisdn, lambda q: q.charges(msisdn))
+        return await self.reads.charges(msisdn)
 
     async def ledger(self, msisdn: str) -> list[LedgerEntry]:
-        return await self._checked(msisdn, lambda q: q.ledger(msisdn))
+        return await self.reads.ledger(msisdn)
 
     async def invoice(self, msisdn: str, month: str) -> list[InvoiceLine]:
-        return await self._checked(msisdn, lambda q: q.invoice_lines(msisdn, month))
+        return await self.reads.invoice(msisdn, month)
 
     async def pending_outbox(self) -> int:
-        return await self._store.query(lambda q: q.pending_outbox())
+        return await self.reads.pending_outbox()
 
     async def stats(self) -> dict[str, Any]:
-        return await self._store.query(lambda q: q.stats())
+        return await self.reads.stats()
 
     async def checked(self, msisdn: str, fn: Callable[[Queries], T]) -> T:
-        """Read-only ``fn`` for a subscriber that must exist (``UnknownSubscriber`` if not)."""
-        return await self._checked(msisdn, fn)
-
-    async def _checked(self, msisdn: str, fn: Callable[[Queries], T]) -> T:
-        def work(q: Queries) -> T:
-            if q.get_subscriber(msisdn) is None:
-                raise UnknownSubscriber(msisdn)
-            return fn(q)
-
-        return await self._store.query(work)
+        return await self.reads.checked(msisdn, fn)
