@@ -33,7 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the gateway (flags override SCGW_* variables)")
-    serve.add_argument("--mqtt-url", help="mqtt://host:port (SCGW_MQTT_URL)")
+    serve.add_argument(
+        "--mqtt-url", help="mqtt://[user:pass@]host:port or mqtts://... (SCGW_MQTT_URL)"
+    )
+    serve.add_argument(
+        "--mqtt-ca-file", type=Path, help="CA certificates (PEM) for mqtts:// (SCGW_MQTT_CA_FILE)"
+    )
     serve.add_argument("--mqtt-protocol", choices=["auto", "3.1.1", "5"])
     serve.add_argument("--mqtt-client-id")
     serve.add_argument("--http-host")
