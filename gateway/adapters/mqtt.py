@@ -84,9 +84,14 @@ class _Link:
         if task.done():
             return task.result()
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
-            await task
+        task.add_done_callback(_retrieve)
         raise ConnectionLost("the connection to the broker dropped")
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark the outcome of an abandoned call as seen (asyncio logs one nobody read)."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _acknowledged(task: asyncio.Future[None]) -> bool:
