@@ -21,6 +21,7 @@ from gateway.adapters.broker import embedded_broker, is_listening
 from gateway.adapters.clock import SystemClock, VirtualClock
 from gateway.adapters.http import create_app
 from gateway.adapters.mqtt import MqttTransport
+from gateway.adapters.mqtt_connection import MqttEndpoint
 from gateway.adapters.smtp import SmtpIntake, start_smtp_server
 from gateway.adapters.smtp_relay import SinkSender, SmtpRelay, parse_relay_url
 from gateway.errors import SettingError
@@ -156,26 +157,25 @@ async def serve(
         )
         endpoint = settings.mqtt_endpoint()
         protocol = settings.mqtt_protocol
-        if endpoint is not None:
-            host, port, user, password = endpoint
-        elif await is_listening(*DEFAULT_BROKER):
-            (host, port), user, password = DEFAULT_BROKER, None, None
+        if endpoint is None and await is_listening(*DEFAULT_BROKER):
+            endpoint = MqttEndpoint(*DEFAULT_BROKER)
             log.info(
                 "broker_found",
-                host=host,
-                port=port,
+                host=endpoint.host,
+                port=endpoint.port,
                 note="SCGW_MQTT_URL unset: using the broker on 1883",
             )
-        else:
-            host, user, password = DEFAULT_BROKER[0], None, None
-            port = await stack.enter_async_context(embedded_broker(host, DEFAULT_BROKER[1]))
+        elif endpoint is None:
+            port = await stack.enter_async_context(embedded_broker(*DEFAULT_BROKER))
+            endpoint = MqttEndpoint(DEFAULT_BROKER[0], port)
             protocol = "3.1.1"
             log.info(
                 "broker_embedded",
-                host=host,
-                port=port,
+                host=endpoint.host,
+                port=endpoint.port,
                 note="no broker on 1883: started amqtt in-process",
             )
+        host, port = endpoint.host, endpoint.port
 
         clock: Clock
         if settings.clock == "virtual":
@@ -189,13 +189,7 @@ async def serve(
             mail_domain=settings.mail_domain,
         )
         transport = MqttTransport(
-            host=host,
-            port=port,
-            client_id=settings.mqtt_client_id,
-            protocol=protocol,
-            tz=tz,
-            username=user,
-            password=password,
+            endpoint=endpoint, client_id=settings.mqtt_client_id, protocol=protocol, tz=tz
         )
         sender: MailSender
         if settings.smtp_relay_url is not None:
@@ -220,14 +214,15 @@ async def serve(
             data_rate_per_mb=settings.data_rate_per_mb,
             rate_limiter=MoRateLimiter(rate=settings.mo_rate_limit, burst=settings.mo_burst),
         )
-        service.health.watch(
-            "mqtt",
-            lambda: (
-                transport.protocol_in_use is not None,
-                None if transport.protocol_in_use is not None else "not connected to the broker",
-            ),
-        )
-        service.metrics.watch_broker(lambda: 0.0 if transport.protocol_in_use is None else 1.0)
+
+        def broker_state() -> tuple[bool, str | None]:
+            state = transport.status
+            if state.connected:
+                return True, None
+            return False, f"not connected to the broker ({state.last_error or 'connecting'})"
+
+        service.health.watch("mqtt", broker_state)
+        service.metrics.watch_broker(lambda: 1.0 if transport.status.connected else 0.0)
         delivery.events = service.events
         transport.attach(service)
         await stack.enter_async_context(delivery)
@@ -309,7 +304,7 @@ async def serve(
         log.info(
             "gateway_started",
             http=f"http://{settings.http_host}:{http_port}",
-            mqtt=f"mqtt://{host}:{port}",
+            mqtt=endpoint.url,
             smtp=f"smtp://{settings.smtp_host}:{smtp_port}",
             mail_domain=settings.mail_domain,
             mail_delivery=sender.describe(),

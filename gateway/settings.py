@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, Field, SecretStr, field_validator, model_validator
+from pydantic import AwareDatetime, Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import carrier_rules
+from gateway.adapters.mqtt_connection import MqttEndpoint, parse_mqtt_url
 from gateway.adapters.smtp_relay import parse_relay_url
 
 __all__ = [
@@ -41,8 +42,11 @@ _DOMAIN = re.compile(
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SCGW_", extra="forbid")
 
-    #: ``mqtt://host:port``; unset: a broker on 127.0.0.1:1883, else an embedded one
+    #: ``mqtt://[user:pass@]host:port`` or ``mqtts://...`` (TLS); unset: a broker on
+    #: 127.0.0.1:1883, else an embedded one
     mqtt_url: str | None = None
+    #: CA certificates (PEM) that sign an ``mqtts://`` broker's certificate; unset: the system's
+    mqtt_ca_file: FilePath | None = None
     mqtt_protocol: Literal["auto", "3.1.1", "5"] = "auto"
     mqtt_client_id: str = "scgw-gateway"
     http_host: str = "127.0.0.1"
@@ -94,10 +98,15 @@ class Settings(BaseSettings):
     def _mqtt_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
-            raise ValueError(f"expected mqtt://host:port, got {value!r}")
+        parse_mqtt_url(value)  # raises ValueError with the reason
         return value
+
+    @model_validator(mode="after")
+    def _ca_file_needs_tls(self) -> Settings:
+        endpoint = self.mqtt_endpoint()
+        if self.mqtt_ca_file is not None and (endpoint is None or not endpoint.tls):
+            raise ValueError("SCGW_MQTT_CA_FILE is for a TLS broker: SCGW_MQTT_URL=mqtts://...")
+        return self
 
     @field_validator("mail_domain")
     @classmethod
@@ -173,11 +182,11 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    def mqtt_endpoint(self) -> tuple[str, int, str | None, str | None] | None:
+    def mqtt_endpoint(self) -> MqttEndpoint | None:
         if self.mqtt_url is None:
             return None
-        parts = urlsplit(self.mqtt_url)
-        return parts.hostname or "127.0.0.1", parts.port or 1883, parts.username, parts.password
+        endpoint = parse_mqtt_url(self.mqtt_url)
+        return replace(endpoint, ca_file=self.mqtt_ca_file)
 
     def virtual_start(self, wall_now: datetime) -> datetime:
         return self.clock_start or wall_now

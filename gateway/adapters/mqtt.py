@@ -2,7 +2,10 @@
 
 Inbound QoS 1 messages are acknowledged only after the transaction that processed
 them has committed (paho's manual ack), and the session is persistent, so an MO the
-broker accepted is never lost across a gateway restart.
+broker accepted is never lost across a gateway restart. A retained message on an
+inbound topic is state, not an event: it is never processed (see ``_retained``).
+When the connection drops, MT publishes the broker has not acknowledged fail at once
+and go out again (same ids) on the next connection.
 """
 
 from __future__ import annotations
@@ -11,155 +14,120 @@ import asyncio
 import collections
 import contextlib
 import json
-import socket
-import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
 from datetime import tzinfo
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, TypeVar
 
 import aiomqtt
 import structlog
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
-from gateway.domain.model import InboundSms, Outgoing, UsageEvent
-from gateway.domain.msisdn import canonical_msisdn
-from gateway.errors import GatewayError, InvalidMessage, UnknownShortcode
+from gateway.adapters.mqtt_codec import mt_payload, parse_mo, parse_usage
+from gateway.adapters.mqtt_connection import (
+    MqttEndpoint,
+    MqttStatus,
+    Version,
+    describe_error,
+    make_client,
+    worth_other_version,
+)
+from gateway.domain.model import Outgoing, UsageEvent
+from gateway.errors import GatewayError
 from gateway.service.gateway import GatewayService
 
-__all__ = ["MO_TOPIC", "USAGE_TOPIC", "MqttTransport", "mt_payload", "parse_mo", "parse_usage"]
+__all__ = [
+    "ERROR_TOPIC",
+    "MO_TOPIC",
+    "USAGE_TOPIC",
+    "MqttStatus",
+    "MqttTransport",
+    "mt_payload",
+    "parse_mo",
+    "parse_usage",
+]
 
 log = structlog.get_logger("gateway.mqtt")
+T = TypeVar("T")
 
 MO_TOPIC = "sms/mo/#"
 USAGE_TOPIC = "usage/+"
 ERROR_TOPIC = "sms/errors"
-MAX_TEXT = 1600
-MAX_ID = 128
-# a reply goes out at once instead of waiting for Nagle's algorithm to fill a packet
-_NODELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 PUBLISH_WINDOW = 256
+#: connection attempts back off from RETRY_FIRST seconds, doubling, to RETRY_MAX: a
+#: broker that comes back is found within a second
+RETRY_FIRST, RETRY_MAX = 0.1, 1.0
 
 Protocol = Literal["3.1.1", "5", "auto"]
 
 
-def parse_mo(topic: str, payload: bytes, shortcodes: frozenset[str]) -> InboundSms:
-    """An MO from ``sms/mo/<code>`` (JSON) or ``sms/mo/<code>/<msisdn>`` (raw UTF-8 text)."""
-    parts = topic.split("/")
-    if len(parts) not in (3, 4) or parts[:2] != ["sms", "mo"]:
-        raise InvalidMessage(f"unexpected topic {topic!r}")
-    shortcode = parts[2]
-    if shortcode not in shortcodes:
-        raise UnknownShortcode(shortcode)
-    try:
-        body = payload.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidMessage("payload is not UTF-8") from exc
-    sender: object
-    text: object
-    given_id: object
-    if len(parts) == 4:
-        sender, text, given_id = parts[3], body, None
-    else:
+class ConnectionLost(aiomqtt.MqttError):
+    """The connection a call was made on dropped before the broker answered."""
+
+
+@dataclass(slots=True)
+class _Link:
+    """One connection to the broker; ``lost`` is done once it has dropped."""
+
+    client: aiomqtt.Client
+    version: Version
+    lost: asyncio.Future[None]
+
+    async def call(self, awaitable: Awaitable[T]) -> T:
+        """Await a call on this connection, failing at once if the connection drops
+        (aiomqtt would wait for the broker's answer until its timeout)."""
+        task = asyncio.ensure_future(awaitable)
         try:
-            data = json.loads(body)
-        except json.JSONDecodeError as exc:
-            raise InvalidMessage(f"payload is not JSON: {exc.msg}") from exc
-        if not isinstance(data, dict):
-            raise InvalidMessage("payload must be a JSON object")
-        sender, text, given_id = data.get("from"), data.get("text"), data.get("id")
-        if not isinstance(sender, str):
-            raise InvalidMessage('"from" is required and must be a string')
-        if not isinstance(text, str):
-            raise InvalidMessage('"text" is required and must be a string')
-        if given_id is not None and (
-            isinstance(given_id, bool) or not isinstance(given_id, str | int)
-        ):
-            raise InvalidMessage('"id" must be a string or an integer')
-    if not isinstance(sender, str) or not isinstance(text, str):  # pragma: no cover - narrowed
-        raise InvalidMessage('"from" and "text" must be strings')
-    if len(text) > MAX_TEXT:
-        raise InvalidMessage(f"text is longer than {MAX_TEXT} characters")
-    msisdn = canonical_msisdn(sender)
-    if given_id is None:
-        return InboundSms(uuid.uuid4().hex, msisdn, shortcode, text, client_id=False)
-    message_id = str(given_id)
-    if not message_id or len(message_id) > MAX_ID:
-        raise InvalidMessage(f'"id" must be 1 to {MAX_ID} characters')
-    return InboundSms(message_id, msisdn, shortcode, text, client_id=True)
+            await asyncio.wait((task, self.lost), return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        if task.done():
+            return task.result()
+        task.cancel()
+        task.add_done_callback(_retrieve)
+        raise ConnectionLost("the connection to the broker dropped")
 
 
-def parse_usage(topic: str, payload: bytes) -> UsageEvent:
-    """``usage/<msisdn>`` with ``{"app": "zalo", "bytes": 123456, "id": "optional"}``."""
-    parts = topic.split("/")
-    if len(parts) != 2 or parts[0] != "usage":
-        raise InvalidMessage(f"unexpected topic {topic!r}: expected usage/<msisdn>")
-    msisdn = canonical_msisdn(parts[1])
-    try:
-        body = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidMessage(f"usage payload is not JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise InvalidMessage('usage payload must be an object: {"app": ..., "bytes": ...}')
-    app, n_bytes, event_id = body.get("app"), body.get("bytes"), body.get("id")
-    if not isinstance(app, str) or not app.strip() or len(app) > 64:
-        raise InvalidMessage('"app" must be a non-empty string (at most 64 characters)')
-    if isinstance(n_bytes, bool) or not isinstance(n_bytes, int) or n_bytes <= 0:
-        raise InvalidMessage('"bytes" must be a positive integer')
-    if event_id is not None and (not isinstance(event_id, str | int) or len(str(event_id)) > 128):
-        raise InvalidMessage('"id" must be a string or number (at most 128 characters)')
-    return UsageEvent(
-        msisdn=msisdn,
-        app=app.strip().lower(),
-        bytes=n_bytes,
-        id=None if event_id is None else str(event_id),
-    )
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark the outcome of an abandoned call as seen (asyncio logs one nobody read)."""
+    if not future.cancelled():
+        future.exception()
 
 
-def mt_payload(message: Outgoing, tz: tzinfo) -> bytes:
-    return json.dumps(
-        {
-            "id": message.id,
-            "from": message.shortcode,
-            "to": message.msisdn,
-            "text": message.text,
-            "in_reply_to": message.in_reply_to,
-            "encoding": message.encoding,
-            "segments": message.segments,
-            "at": message.at.astimezone(tz).isoformat(),
-        },
-        ensure_ascii=False,
-    ).encode("utf-8")
+def _acknowledged(task: asyncio.Future[None]) -> bool:
+    return task.done() and not task.cancelled() and task.exception() is None
 
 
 class MqttTransport:
     """Connects to the broker, feeds MOs to the service and publishes MTs.
 
-    ``run()`` keeps the connection up (reconnecting with backoff); ``publish()``
-    waits for a connection and returns once the broker has acknowledged every MT.
+    ``run()`` keeps the connection up (reconnecting with backoff, one log line per
+    attempt); ``publish()`` waits for a connection and returns once the broker has
+    acknowledged every MT; ``status`` says whether the broker is connected, and why not.
     """
 
     def __init__(
-        self,
-        *,
-        host: str,
-        port: int,
-        client_id: str,
-        protocol: Protocol,
-        tz: tzinfo,
-        username: str | None = None,
-        password: str | None = None,
+        self, *, endpoint: MqttEndpoint, client_id: str, protocol: Protocol, tz: tzinfo
     ) -> None:
-        self.host, self.port = host, port
+        self.endpoint = endpoint
         self._client_id = client_id
         self._protocol = protocol
         self._tz = tz
-        self._username, self._password = username, password
-        self._client: aiomqtt.Client | None = None
-        self._connected = asyncio.Event()
+        self._link: _Link | None = None
+        self._linked = asyncio.Event()
+        self._last_error: str | None = None
         self._service: GatewayService | None = None
         self._usage_tasks: set[asyncio.Future[None]] = set()
-        self.protocol_in_use: str | None = None
+        # topics we published an empty retained message to: its echo is not an SMS
+        self._clearing: collections.Counter[str] = collections.Counter()
+
+    @property
+    def host(self) -> str:
+        return self.endpoint.host
+
+    @property
+    def port(self) -> int:
+        return self.endpoint.port
 
     def attach(self, service: GatewayService) -> Self:
         self._service = service
@@ -167,85 +135,107 @@ class MqttTransport:
 
     # -- connection -------------------------------------------------------------------
 
-    def _make_client(self, version: Literal["3.1.1", "5"]) -> aiomqtt.Client:
-        if version == "5":
-            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-            properties.SessionExpiryInterval = 7 * 24 * 3600
-            properties.ReceiveMaximum = 1000
-            client = aiomqtt.Client(
-                self.host,
-                self.port,
-                identifier=self._client_id,
-                protocol=aiomqtt.ProtocolVersion.V5,
-                clean_start=False,
-                properties=properties,
-                username=self._username,
-                password=self._password,
-                max_inflight_messages=1000,
-                timeout=30,
-                socket_options=_NODELAY,
-            )
-        else:
-            client = aiomqtt.Client(
-                self.host,
-                self.port,
-                identifier=self._client_id,
-                protocol=aiomqtt.ProtocolVersion.V311,
-                clean_session=False,
-                username=self._username,
-                password=self._password,
-                max_inflight_messages=1000,
-                timeout=30,
-                socket_options=_NODELAY,
-            )
-        # aiomqtt has no manual-ack option; paho's is what keeps an MO unacknowledged
-        # until it is committed.
-        client._client.manual_ack_set(True)
-        client.pending_calls_threshold = 1_000_000
-        return client
+    @property
+    def status(self) -> MqttStatus:
+        """The broker connection, read-only, for a readiness check (see ``MqttStatus``)."""
+        link = self._link
+        return MqttStatus(
+            connected=link is not None,
+            last_error=self._last_error,
+            protocol=None if link is None else link.version,
+        )
+
+    @property
+    def protocol_in_use(self) -> Version | None:
+        return self.status.protocol
+
+    async def connected(self) -> None:
+        await self._link_up()
 
     async def run(self) -> None:
         """Serve until cancelled, reconnecting when the broker goes away."""
-        delay = 0.2
-        versions: list[Literal["3.1.1", "5"]] = (
-            ["5", "3.1.1"] if self._protocol == "auto" else [self._protocol]
-        )
-        attempt = 0
+        versions: list[Version] = ["5", "3.1.1"] if self._protocol == "auto" else [self._protocol]
+        delay, attempt = RETRY_FIRST, 0
         while True:
-            version = versions[attempt % len(versions)]
+            attempt += 1
+            link: _Link | None = None
             try:
-                async with self._make_client(version) as client:
-                    self._client, self.protocol_in_use = client, version
-                    await client.subscribe(MO_TOPIC, qos=1)
-                    await client.subscribe(USAGE_TOPIC, qos=1)
-                    self._connected.set()
-                    log.info("mqtt_connected", host=self.host, port=self.port, protocol=version)
-                    delay = 0.2
-                    versions = [version]
-                    attempt = 0
-                    await self._consume(client)
+                async with contextlib.AsyncExitStack() as stack:
+                    client, version = await self._open(stack, versions)
+                    link = await self._start(client, version)
+                    versions, delay, attempt = [version], RETRY_FIRST, 0
+                    await self._consume(link)
             except aiomqtt.MqttError as exc:
-                self._connected.clear()
-                self._client = None
-                attempt += 1
-                log.warning("mqtt_disconnected", error=str(exc), retry_in=delay, protocol=version)
-                if attempt % len(versions) == 0:
+                self._last_error = describe_error(exc)
+                if link is None:
+                    log.warning(
+                        "mqtt_connect_failed",
+                        broker=self.endpoint.url,
+                        error=self._last_error,
+                        attempt=attempt,
+                        retry_in=delay,
+                    )
                     await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
+                    delay = min(delay * 2, RETRY_MAX)
+                else:  # try again at once: a restarted broker is often back already
+                    log.warning(
+                        "mqtt_disconnected",
+                        broker=self.endpoint.url,
+                        error=self._last_error,
+                        protocol=link.version,
+                    )
             finally:
-                self._connected.clear()
-                self._client = None
-                self.protocol_in_use = None
+                if link is not None:
+                    self._drop(link)
 
-    async def connected(self) -> None:
-        await self._connected.wait()
+    async def _open(
+        self, stack: contextlib.AsyncExitStack, versions: list[Version]
+    ) -> tuple[aiomqtt.Client, Version]:
+        """Connect with the first version the broker takes (``auto``: 5, then 3.1.1)."""
+        for index, version in enumerate(versions):
+            client = make_client(self.endpoint, version, self._client_id)
+            try:
+                await stack.enter_async_context(client)
+            except aiomqtt.MqttError as exc:
+                if index + 1 == len(versions) or not worth_other_version(exc):
+                    raise
+                log.debug("mqtt_version_refused", protocol=version, error=describe_error(exc))
+                continue
+            return client, version
+        raise aiomqtt.MqttError("no MQTT version to try")
+
+    async def _start(self, client: aiomqtt.Client, version: Version) -> _Link:
+        await client.subscribe(MO_TOPIC, qos=1)
+        await client.subscribe(USAGE_TOPIC, qos=1)
+        link = _Link(client, version, asyncio.get_running_loop().create_future())
+        # the moment paho sees the connection go, calls waiting on it fail (_Link.call)
+        client._disconnected.add_done_callback(lambda gone: self._drop(link, gone))
+        self._link, self._last_error = link, None
+        self._linked.set()
+        log.info("mqtt_connected", broker=self.endpoint.url, protocol=version)
+        return link
+
+    def _drop(self, link: _Link, gone: asyncio.Future[None] | None = None) -> None:
+        if gone is not None and not gone.cancelled():
+            gone.exception()  # retrieved here; the message loop raises its own error
+        if not link.lost.done():
+            link.lost.set_result(None)
+        if self._link is link:
+            self._link = None
+            self._linked.clear()
+
+    async def _link_up(self) -> _Link:
+        while (link := self._link) is None or link.lost.done():
+            await self._linked.wait()
+        return link
 
     # -- inbound ----------------------------------------------------------------------
 
-    async def _consume(self, client: aiomqtt.Client) -> None:
+    async def _consume(self, link: _Link) -> None:
         service = self._service
         if service is None:
             raise GatewayError("MqttTransport.attach(service) was not called")
+        client = link.client
         acks: collections.deque[tuple[int, asyncio.Future[Any] | None]] = collections.deque()
 
         def flush_acks(_: object = None) -> None:
@@ -262,9 +252,13 @@ class MqttTransport:
                 else str(message.payload).encode()
             )
             topic = message.topic.value
-            future: asyncio.Future[Any] | None
+            future: asyncio.Future[Any] | None = None
             try:
-                if topic.startswith("usage/"):
+                if not payload and self._clearing[topic] > 0:
+                    self._clearing[topic] -= 1  # our own clearing of a retained message
+                elif message.retain:
+                    await self._retained(service, link, topic, payload)
+                elif topic.startswith("usage/"):
                     event = parse_usage(topic, payload)
                     task = asyncio.ensure_future(self._usage(service, event, topic, payload))
                     self._usage_tasks.add(task)  # held until done: the loop keeps weak refs
@@ -273,14 +267,40 @@ class MqttTransport:
                 else:
                     future = service.submit(parse_mo(topic, payload, service.engine.shortcodes))
             except GatewayError as exc:
-                await self._reject(service, "mo_rejected", topic, payload, exc)
-                future = None
+                await self._reject(service, "mo_rejected", topic, payload, str(exc))
             if message.qos > 0:
                 acks.append((message.mid, future))
                 if future is None:
                     flush_acks()
                 else:
                     future.add_done_callback(flush_acks)
+
+    async def _retained(
+        self, service: GatewayService, link: _Link, topic: str, payload: bytes
+    ) -> None:
+        """A retained message on an inbound topic is never processed.
+
+        Brokers hand retained messages to every new subscription, so one would be
+        processed (and charged) again at each reconnect. MQTT sets the retain flag on
+        exactly those deliveries (a live publish to a subscriber arrives without it, and
+        is processed once). The message is cleared by publishing an empty retained
+        message to its topic (a broker's ACL may refuse that), and reported on
+        ``sms/errors``.
+        """
+        self._clearing[topic] += 1
+        try:
+            await link.call(link.client.publish(topic, b"", qos=1, retain=True))
+            outcome = "cleared"
+        except aiomqtt.MqttError as exc:
+            outcome = f"could not clear it: {describe_error(exc)}"
+        kind = "a usage event" if topic.startswith("usage/") else "an SMS"
+        await self._reject(
+            service,
+            "retained_message_ignored",
+            topic,
+            payload,
+            f"retained message: state, not {kind}; not processed ({outcome})",
+        )
 
     async def _usage(
         self, service: GatewayService, event: UsageEvent, topic: str, payload: bytes
@@ -289,21 +309,16 @@ class MqttTransport:
         try:
             await service.record_usage(event)
         except GatewayError as exc:
-            await self._reject(service, "usage_rejected", topic, payload, exc)
+            await self._reject(service, "usage_rejected", topic, payload, str(exc))
 
     async def _reject(
-        self,
-        service: GatewayService,
-        event: str,
-        topic: str,
-        payload: bytes,
-        exc: GatewayError,
+        self, service: GatewayService, event: str, topic: str, payload: bytes, reason: str
     ) -> None:
         """Log a message that changes nothing, and say why on sms/errors."""
-        log.warning(event, topic=topic, reason=str(exc))
+        log.warning(event, topic=topic, reason=reason)
         await service.publish_error(
             {
-                "reason": str(exc),
+                "reason": reason,
                 "topic": topic,
                 "payload": payload[:512].decode("utf-8", "replace"),
                 "at": service.clock.now().astimezone(self._tz).isoformat(),
@@ -313,23 +328,45 @@ class MqttTransport:
     # -- outbound ---------------------------------------------------------------------
 
     async def publish(self, messages: Sequence[Outgoing]) -> None:
-        await self._connected.wait()
-        client = self._client
-        if client is None:
-            raise aiomqtt.MqttError("not connected")
+        """Publish every MT; return once the broker has acknowledged them all.
+
+        When the connection drops, what the broker has not acknowledged is published
+        again (same ids) on the next connection, without waiting for a timeout.
+        """
+        pending = list(messages)
+        while pending:
+            pending = await self._publish_on(await self._link_up(), pending)
+
+    async def _publish_on(self, link: _Link, messages: list[Outgoing]) -> list[Outgoing]:
+        """Publish on one connection; returns what is left if it fails part way."""
         # Windows of PUBLISH_WINDOW: aiomqtt scans its pending calls on every publish,
         # so one gather of thousands costs quadratic time.
         for start in range(0, len(messages), PUBLISH_WINDOW):
-            await asyncio.gather(
-                *(
-                    client.publish(f"sms/mt/{m.msisdn}", mt_payload(m, self._tz), qos=1)
-                    for m in messages[start : start + PUBLISH_WINDOW]
+            window = messages[start : start + PUBLISH_WINDOW]
+            sent = [
+                asyncio.ensure_future(
+                    link.client.publish(f"sms/mt/{m.msisdn}", mt_payload(m, self._tz), qos=1)
                 )
-            )
+                for m in window
+            ]
+            try:
+                await link.call(asyncio.gather(*sent))
+            except aiomqtt.MqttError as exc:
+                for task in sent:
+                    task.cancel()
+                left = [m for m, task in zip(window, sent, strict=True) if not _acknowledged(task)]
+                left += messages[start + PUBLISH_WINDOW :]
+                log.info("mt_publish_interrupted", error=describe_error(exc), left=len(left))
+                if not link.lost.done():  # the connection is up: pause rather than spin
+                    await asyncio.wait((link.lost,), timeout=RETRY_FIRST)
+                return left
+        return []
 
     async def publish_error(self, event: dict[str, Any]) -> None:
-        client = self._client
-        if client is None:
+        link = self._link
+        if link is None:
             return
         with contextlib.suppress(aiomqtt.MqttError):
-            await client.publish(ERROR_TOPIC, json.dumps(event, ensure_ascii=False), qos=1)
+            await link.call(
+                link.client.publish(ERROR_TOPIC, json.dumps(event, ensure_ascii=False), qos=1)
+            )

@@ -65,8 +65,6 @@ class _Pending:
     arrived: float = 0.0
 
 
-
-
 def _mt_event(m: Outgoing) -> LiveEvent:
     """The live event of an MT a use case outside the engine queued (a ticket's SMS)."""
     return LiveEvent(
