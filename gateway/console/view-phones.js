@@ -292,10 +292,11 @@ function renderInfo(phone) {
     bar,
     h("span.phone-service", h("strong", phone.shortcode), service ? ` · ${service}` : ""),
     phone.info
-      ? h("span.phone-balance", { title: t("phones.balance") }, `${t("phones.balance")}: `, h("strong", fmtMoney(phone.info.balance)))
-      : null,
-    phone.msisdn && phone.info
-      ? h("a.phone-link", { href: `#/subscribers/${phone.msisdn}`, title: t("phones.open_subscriber") }, "↗")
+      ? h("span.phone-balance", { title: t("phones.balance") },
+        `${t("phones.balance")}: `, h("strong", fmtMoney(phone.info.balance)),
+        phone.msisdn
+          ? h("a.phone-link", { href: `#/subscribers/${phone.msisdn}`, title: t("phones.open_subscriber") }, "↗")
+          : null)
       : null,
   );
 }
