@@ -165,16 +165,17 @@ function parseWhen(text, offset) {
   return null;
 }
 
+/** Move the gateway clock; true once it moved. */
 async function advance(body) {
-  if (clock.busy || clock.mode === "real") return;
+  if (clock.busy || clock.mode === "real") return false;
   clock.busy = true;
   renderClockControls();
   try {
     const result = await attempt(() => api.post("/api/clock/advance", body));
-    if (result?.now) {
-      setClock(result.now, result.mode);
-      notice(t("clock.advanced", { now: fmtTime(result.now), processed: result.processed ?? 0 }));
-    }
+    if (!result?.now) return false;
+    setClock(result.now, result.mode);
+    notice(t("clock.advanced", { now: fmtTime(result.now), processed: result.processed ?? 0 }));
+    return true;
   } finally {
     clock.busy = false;
     renderClockControls();
@@ -189,7 +190,12 @@ function advanceTo() {
     toastError(t("clock.bad_input", { value: input.value }));
     return;
   }
-  advance({ to: when });
+  advance({ to: when }).then((moved) => {
+    if (!moved) return;
+    // on a phone, the field folds away again
+    document.querySelector(".topbar")?.classList.remove("clock-to-open");
+    document.querySelector('[data-testid="clock-to-toggle"]')?.setAttribute("aria-expanded", "false");
+  });
 }
 
 function clockWidget() {

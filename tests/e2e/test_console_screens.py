@@ -163,6 +163,7 @@ async def test_every_view_fits_a_phone_screen_in_both_languages(
         await fits(page, "vi-clock-to", browser)
         await by_id(page, "clock-to-go").click()
         await expect(by_id(page, "clock-now")).to_contain_text("10:00:00 17/03/2026")
+        await expect(by_id(page, "clock-to-input")).to_be_hidden()  # folded away again
         await expect(phone.get_by_test_id("bubble-mt")).to_have_count(2)
         await expect(phone).to_contain_text("40.000đ")
         await phone.get_by_test_id("phone-text").fill("KTTK_ZL")
