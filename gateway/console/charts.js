@@ -1,9 +1,12 @@
 // Charts in inline SVG, no library: bars, stacked bars and a line, with axes, grid,
-// axis titles and tooltips. Sizes are in viewBox units; the SVG scales to its box.
+// axis titles and tooltips. Sizes are in viewBox units; the SVG scales to its box, so a
+// caller draws at about the box's width in CSS pixels (`width`) to keep labels readable.
 
 import { svg } from "./dom.js";
 
-const W = 560;
+/** The widest a chart is drawn, and the narrowest (a phone's card). */
+export const CHART_WIDTH = 560;
+const MIN_WIDTH = 280;
 const H = 280;
 const TOP = 18;
 const RIGHT = 18;
@@ -34,7 +37,7 @@ function scaleY(values, { integer = true } = {}) {
   return { lo, hi, ticks };
 }
 
-function frame({ labels, ticks, lo, hi, format, xTitle, yTitle }) {
+function frame({ W, labels, ticks, lo, hi, format, xTitle, yTitle }) {
   const tickText = ticks.map((v) => format(v));
   const left = Math.min(150, 26 + Math.max(3, ...tickText.map((s) => s.length)) * CHAR);
   const plotW = W - left - RIGHT;
@@ -49,7 +52,7 @@ function frame({ labels, ticks, lo, hi, format, xTitle, yTitle }) {
       svg("text", { x: left - 8, y: y(v) + 4, "text-anchor": "end", class: "tick" }, tickText[i]),
     );
   });
-  const every = Math.max(1, Math.ceil(labels.length / 12));
+  const every = Math.max(1, Math.ceil(labels.length / Math.max(4, Math.floor(plotW / 40))));
   const rotate = labels.length > 6 || labels.some((l) => String(l).length > 8);
   labels.forEach((label, i) => {
     if (i % every !== 0 && i !== labels.length - 1) return;
@@ -71,7 +74,13 @@ function frame({ labels, ticks, lo, hi, format, xTitle, yTitle }) {
   return { group, x, y, band, left, plotW, plotH };
 }
 
-function root(title, { empty, emptyText }) {
+/** `width` (the box's width in CSS pixels) within the bounds; the widest if unknown. */
+function chartWidth(width) {
+  const w = Math.round(Number(width) || CHART_WIDTH);
+  return Math.max(MIN_WIDTH, Math.min(CHART_WIDTH, w));
+}
+
+function root(title, { W, empty, emptyText }) {
   const el = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": title, class: "chart-svg", preserveAspectRatio: "xMidYMid meet" });
   el.append(svg("title", {}, title));
   if (empty) el.append(svg("text", { x: W / 2, y: H / 2 - 10, "text-anchor": "middle", class: "chart-empty" }, emptyText));
@@ -82,24 +91,27 @@ function root(title, { empty, emptyText }) {
  * Bars: `rows` of `{label, value, tip}`; `format` writes a value (the y axis, the tips,
  * the labels over the bars when there are few).
  */
-export function barChart({ title, rows, format, xTitle, yTitle, color = "var(--c-primary)", emptyText, integer = true }) {
+export function barChart({ title, rows, format, xTitle, yTitle, color = "var(--c-primary)", emptyText, integer = true, width }) {
+  const W = chartWidth(width);
   const values = rows.map((r) => Number(r.value) || 0);
-  const el = root(title, { empty: !rows.length, emptyText });
+  const el = root(title, { W, empty: !rows.length, emptyText });
   const { lo, hi, ticks } = scaleY(values, { integer });
-  const f = frame({ labels: rows.map((r) => r.label), ticks, lo, hi, format, xTitle, yTitle });
+  const f = frame({ W, labels: rows.map((r) => r.label), ticks, lo, hi, format, xTitle, yTitle });
+  // a value over each bar, when every one fits over its bar
+  const labelled = rows.length <= 10 && values.every((v) => format(v).length * CHAR <= f.band);
   el.append(f.group);
   const bars = svg("g", { class: "bars" });
-  const width = Math.max(2, Math.min(56, f.band * 0.68));
+  const barW = Math.max(2, Math.min(56, f.band * 0.68));
   rows.forEach((r, i) => {
     const v = values[i];
     const y0 = f.y(Math.max(0, v));
     const height = Math.max(v === 0 ? 0 : 1, Math.abs(f.y(v) - f.y(0)));
     const rect = svg("rect", {
-      x: f.x(i) - width / 2, y: y0, width, height, rx: 3,
+      x: f.x(i) - barW / 2, y: y0, width: barW, height, rx: 3,
       fill: v < 0 ? "var(--c-danger)" : color, class: "bar",
     }, svg("title", {}, r.tip ?? `${r.label}: ${format(v)}`));
     bars.append(rect);
-    if (rows.length <= 10 && v !== 0) {
+    if (labelled && v !== 0) {
       bars.append(svg("text", { x: f.x(i), y: (v >= 0 ? y0 : y0 + height) + (v >= 0 ? -5 : 13), "text-anchor": "middle", class: "bar-value" }, format(v)));
     }
   });
@@ -108,14 +120,15 @@ export function barChart({ title, rows, format, xTitle, yTitle, color = "var(--c
 }
 
 /** Stacked bars: `rows` of `{label, values: [..]}`, one `series` `{name, color}` per value. */
-export function stackedBarChart({ title, rows, series, format, xTitle, yTitle, emptyText }) {
+export function stackedBarChart({ title, rows, series, format, xTitle, yTitle, emptyText, width }) {
+  const W = chartWidth(width);
   const totals = rows.map((r) => r.values.reduce((a, b) => a + (Number(b) || 0), 0));
-  const el = root(title, { empty: !rows.length, emptyText });
+  const el = root(title, { W, empty: !rows.length, emptyText });
   const { lo, hi, ticks } = scaleY(totals);
-  const f = frame({ labels: rows.map((r) => r.label), ticks, lo, hi, format, xTitle, yTitle });
+  const f = frame({ W, labels: rows.map((r) => r.label), ticks, lo, hi, format, xTitle, yTitle });
   el.append(f.group);
   const bars = svg("g", { class: "bars" });
-  const width = Math.max(2, Math.min(40, f.band * 0.68));
+  const barW = Math.max(2, Math.min(40, f.band * 0.68));
   rows.forEach((r, i) => {
     let base = 0;
     const tip = `${r.label}: ${series.map((s, k) => `${s.name} ${format(r.values[k] ?? 0)}`).join(", ")}`;
@@ -124,7 +137,7 @@ export function stackedBarChart({ title, rows, series, format, xTitle, yTitle, e
       if (v <= 0) return;
       const yTop = f.y(base + v);
       bars.append(svg("rect", {
-        x: f.x(i) - width / 2, y: yTop, width, height: Math.max(1, f.y(base) - yTop),
+        x: f.x(i) - barW / 2, y: yTop, width: barW, height: Math.max(1, f.y(base) - yTop),
         fill: s.color, class: "bar", "data-series": s.name,
       }, svg("title", {}, tip)));
       base += v;
@@ -135,11 +148,12 @@ export function stackedBarChart({ title, rows, series, format, xTitle, yTitle, e
 }
 
 /** A line with dots and a light area: `rows` of `{label, value}`. */
-export function lineChart({ title, rows, format, xTitle, yTitle, color = "var(--c-primary)", emptyText }) {
+export function lineChart({ title, rows, format, xTitle, yTitle, color = "var(--c-primary)", emptyText, width }) {
+  const W = chartWidth(width);
   const values = rows.map((r) => Number(r.value) || 0);
-  const el = root(title, { empty: !rows.length, emptyText });
+  const el = root(title, { W, empty: !rows.length, emptyText });
   const { lo, hi, ticks } = scaleY(values);
-  const f = frame({ labels: rows.map((r) => r.label), ticks, lo, hi, format, xTitle, yTitle });
+  const f = frame({ W, labels: rows.map((r) => r.label), ticks, lo, hi, format, xTitle, yTitle });
   el.append(f.group);
   if (rows.length) {
     const points = rows.map((r, i) => [f.x(i), f.y(values[i])]);

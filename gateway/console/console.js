@@ -165,16 +165,17 @@ function parseWhen(text, offset) {
   return null;
 }
 
+/** Move the gateway clock; true once it moved. */
 async function advance(body) {
-  if (clock.busy || clock.mode === "real") return;
+  if (clock.busy || clock.mode === "real") return false;
   clock.busy = true;
   renderClockControls();
   try {
     const result = await attempt(() => api.post("/api/clock/advance", body));
-    if (result?.now) {
-      setClock(result.now, result.mode);
-      notice(t("clock.advanced", { now: fmtTime(result.now), processed: result.processed ?? 0 }));
-    }
+    if (!result?.now) return false;
+    setClock(result.now, result.mode);
+    notice(t("clock.advanced", { now: fmtTime(result.now), processed: result.processed ?? 0 }));
+    return true;
   } finally {
     clock.busy = false;
     renderClockControls();
@@ -189,7 +190,12 @@ function advanceTo() {
     toastError(t("clock.bad_input", { value: input.value }));
     return;
   }
-  advance({ to: when });
+  advance({ to: when }).then((moved) => {
+    if (!moved) return;
+    // on a phone, the field folds away again
+    document.querySelector(".topbar")?.classList.remove("clock-to-open");
+    document.querySelector('[data-testid="clock-to-toggle"]')?.setAttribute("aria-expanded", "false");
+  });
 }
 
 function clockWidget() {
@@ -209,6 +215,16 @@ function clockWidget() {
       if (e.key === "Enter" && !e.isComposing) advanceTo();
     },
   });
+  // on a phone the "advance to" field folds away behind this button (console.css)
+  const toToggle = h("button.btn.btn-ghost.btn-sm.clock-to-toggle", {
+    type: "button", testid: "clock-to-toggle", "aria-expanded": "false",
+    dataset: { title: t("clock.to.title") }, "aria-label": t("clock.to.title"),
+    onclick: () => {
+      const open = document.querySelector(".topbar")?.classList.toggle("clock-to-open") ?? false;
+      toToggle.setAttribute("aria-expanded", String(open));
+      if (open) input.focus();
+    },
+  }, t("clock.to.short"), h("span.clock-to-caret", { "aria-hidden": "true" }, "▾"));
   return h(
     "div.clock",
     h(
@@ -227,6 +243,7 @@ function clockWidget() {
       step("clock-1h", "clock.1h", 3600),
       step("clock-1d", "clock.1d", 86400),
       step("clock-1w", "clock.1w", 604800),
+      toToggle,
       h("span.clock-to", input,
         h("button.btn.btn-primary.btn-sm", { type: "button", testid: "clock-to-go", onclick: advanceTo, dataset: { title: t("clock.to.title") } }, t("clock.go"))),
     ),
@@ -253,14 +270,24 @@ function streamIndicator() {
   return el;
 }
 
+// on a narrow screen the navigation is a drawer that this button opens (console.css)
+function setMenu(open) {
+  document.getElementById("app")?.classList.toggle("nav-open", open);
+  document.querySelector('[data-testid="nav-toggle"]')?.setAttribute("aria-expanded", String(open));
+}
+
 function renderShell() {
   const app = document.getElementById("app");
-  const nav = h("nav.sidenav", { "aria-label": "Views" });
+  const nav = h("nav.sidenav#nav", { "aria-label": "Views" },
+    h("div.nav-brand", h("img", { src: "/console/favicon.svg", alt: "", width: 28, height: 28 }),
+      h("span.brand-text", h("span.brand-name", t("app.name")), h("span.brand-tagline", t("app.tagline")))));
   for (const section of ["simulate", "inspect"]) {
     nav.append(h("div.nav-section", t(`nav.section.${section}`)));
     for (const [name, spec] of Object.entries(ROUTES)) {
       if (spec.section !== section) continue;
-      nav.append(h("a.nav-link", { href: `#/${name}`, testid: `nav-${name}`, dataset: { route: name } }, icon(spec.icon), h("span.nav-label", t(`nav.${name}`))));
+      nav.append(h("a.nav-link", {
+        href: `#/${name}`, testid: `nav-${name}`, dataset: { route: name }, onclick: () => setMenu(false),
+      }, icon(spec.icon), h("span.nav-label", t(`nav.${name}`))));
     }
   }
   nav.append(h("div.nav-footer", h("a", { href: "/docs", target: "_blank", rel: "noopener" }, "OpenAPI /docs")));
@@ -278,9 +305,16 @@ function renderShell() {
       emit("lang", lang());
     },
   }, t("lang.switch"));
+  const menu = h("button.btn.btn-ghost.nav-toggle", {
+    type: "button", testid: "nav-toggle", title: t("nav.menu"), "aria-label": t("nav.menu"),
+    "aria-controls": "nav", "aria-expanded": "false",
+    onclick: () => setMenu(!app.classList.contains("nav-open")),
+  }, h("span.nav-toggle-bars", { "aria-hidden": "true" }));
+  app.classList.remove("nav-open");
   fill(app,
-    h("header.topbar", brand, clockWidget(), h("div.topbar-end", streamIndicator(), toggle)),
+    h("header.topbar", menu, brand, clockWidget(), h("div.topbar-end", streamIndicator(), toggle)),
     nav,
+    h("div.nav-backdrop", { "aria-hidden": "true", onclick: () => setMenu(false) }),
     h("main.view#view", { tabindex: "-1" }),
   );
   renderClockControls();
@@ -290,14 +324,23 @@ function renderShell() {
 // -- start --------------------------------------------------------------------------------
 
 function start() {
-  setLang(lang());
+  setLang(lang(), { remember: false });
   renderShell();
   stream.start();
   stream.subscribe((event) => {
     if (event.kind === "clock" && event.now) setClock(event.now, clock.mode); // now: in the gateway's offset (api.js)
     if (event.kind === "dropped") notice(t("stream.dropped", { count: event.dropped ?? event.count ?? "?" }), "warn");
   });
-  window.addEventListener("hashchange", () => route());
+  window.addEventListener("hashchange", () => {
+    setMenu(false);
+    route();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && document.getElementById("app")?.classList.contains("nav-open")) {
+      setMenu(false);
+      document.querySelector('[data-testid="nav-toggle"]')?.focus();
+    }
+  });
   route();
   loadClock();
   setInterval(renderClockTime, 1000);

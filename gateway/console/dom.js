@@ -85,18 +85,30 @@ export function empty(text) {
 
 /** A `<table>` with a header row; `rows` are arrays of cells or ready `<tr>`s. */
 export function table(headers, rows, attrs = {}) {
-  return h(
-    "div.table-wrap",
-    h(
-      "table.data",
-      attrs,
-      h("thead", h("tr", headers.map((x) => h("th", x)))),
-      h(
-        "tbody",
-        rows.map((row) => (row instanceof Node ? row : h("tr", row.map((cell) => h("td", cell))))),
-      ),
-    ),
+  const head = h("thead", h("tr", headers.map((x) => h("th", x))));
+  const body = h(
+    "tbody",
+    rows.map((row) => (row instanceof Node ? row : h("tr", row.map((cell) => h("td", cell))))),
   );
+  labelCells(head, body);
+  return h("div.table-wrap", h("table.data", attrs, head, body));
+}
+
+/**
+ * Give each body cell its column's name as `data-label`, for the narrow-screen layout
+ * where a row becomes a card and the header row is hidden (console.css). A cell that
+ * spans columns gets none.
+ */
+export function labelCells(head, body) {
+  const names = [...head.querySelectorAll("th")].map((th) => th.textContent.trim());
+  for (const row of body.querySelectorAll(":scope > tr")) {
+    let column = 0;
+    for (const cell of row.children) {
+      const span = cell.colSpan || 1;
+      if (span === 1 && names[column]) cell.dataset.label = names[column];
+      column += span;
+    }
+  }
 }
 
 // -- toasts ---------------------------------------------------------------------------

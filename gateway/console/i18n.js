@@ -19,6 +19,7 @@ const DICT = {
     "nav.charts": "Biểu đồ",
     "nav.section.simulate": "Mô phỏng",
     "nav.section.inspect": "Tra cứu",
+    "nav.menu": "Menu",
     "clock.label": "Giờ gateway",
     "clock.mode.virtual": "virtual",
     "clock.mode.real": "real",
@@ -30,6 +31,7 @@ const DICT = {
     "clock.to.placeholder": "YYYY-MM-DD HH:mm",
     "clock.to.title": "Tua tới thời điểm (giờ gateway)",
     "clock.go": "Tua",
+    "clock.to.short": "Tới…",
     "clock.real.note": "Đồng hồ thực theo giờ hệ thống nên không tua được. Khởi động với --clock virtual để tua thời gian.",
     "clock.real.short": "Đồng hồ thực: không tua được",
     "clock.advanced": "Đã tua tới {now}: {processed} sự kiện đến hạn đã chạy",
@@ -278,7 +280,7 @@ const DICT = {
     "terms.kind.any": "",
     "mail.title": "Hộp thư",
     "mail.subtitle": "Mọi thư gateway đã gửi (API tương thích Mailpit).",
-    "mail.search.placeholder": "Tìm: to:an@example.com, subject:…",
+    "mail.search.placeholder": "to:an@example.com, subject:…",
     "mail.search.go": "Tìm",
     "mail.empty": "Chưa có thư nào.",
     "mail.pick": "Chọn một thư để đọc.",
@@ -352,6 +354,7 @@ const DICT = {
     "nav.charts": "Charts",
     "nav.section.simulate": "Simulate",
     "nav.section.inspect": "Inspect",
+    "nav.menu": "Menu",
     "clock.label": "Gateway time",
     "clock.mode.virtual": "virtual",
     "clock.mode.real": "real",
@@ -363,6 +366,7 @@ const DICT = {
     "clock.to.placeholder": "YYYY-MM-DD HH:mm",
     "clock.to.title": "Advance to a moment (gateway time)",
     "clock.go": "Go",
+    "clock.to.short": "To…",
     "clock.real.note": "The clock is real: it follows the system time and cannot be moved. Start the gateway with --clock virtual to advance time.",
     "clock.real.short": "Real clock: cannot be moved",
     "clock.advanced": "Advanced to {now}: {processed} due events ran",
@@ -611,7 +615,7 @@ const DICT = {
     "terms.kind.any": "",
     "mail.title": "Mailbox",
     "mail.subtitle": "Every mail the gateway sent (Mailpit-compatible API).",
-    "mail.search.placeholder": "Search: to:an@example.com, subject:…",
+    "mail.search.placeholder": "to:an@example.com, subject:…",
     "mail.search.go": "Search",
     "mail.empty": "No mail yet.",
     "mail.pick": "Pick a mail to read it.",
@@ -673,27 +677,37 @@ const DICT = {
   },
 };
 
-function storedLanguage() {
-  try {
-    const value = localStorage.getItem(STORAGE_KEY);
-    return LANGUAGES.includes(value) ? value : "vi";
-  } catch {
-    return "vi";
-  }
+/** The browser's language: Vietnamese for `vi`, `vi-VN`, ...; English for anything else. */
+export function browserLanguage(tag = navigator.language) {
+  return /^vi(-|_|$)/i.test(String(tag ?? "")) ? "vi" : "en";
 }
 
-let current = storedLanguage();
+/** The language chosen with the toggle, if any (kept in localStorage), else the browser's. */
+function initialLanguage() {
+  try {
+    const value = localStorage.getItem(STORAGE_KEY);
+    if (LANGUAGES.includes(value)) return value;
+  } catch {
+    // storage may be disabled: fall back to the browser's language
+  }
+  return browserLanguage();
+}
+
+let current = initialLanguage();
 
 export function lang() {
   return current;
 }
 
-export function setLang(value) {
-  current = LANGUAGES.includes(value) ? value : "vi";
-  try {
-    localStorage.setItem(STORAGE_KEY, current);
-  } catch {
-    // storage may be disabled: the choice lasts for this page only
+/** Switch to `value`; `remember` keeps it as the user's choice for later visits. */
+export function setLang(value, { remember = true } = {}) {
+  current = LANGUAGES.includes(value) ? value : browserLanguage();
+  if (remember) {
+    try {
+      localStorage.setItem(STORAGE_KEY, current);
+    } catch {
+      // storage may be disabled: the choice lasts for this page only
+    }
   }
   document.documentElement.lang = current;
 }

@@ -29,6 +29,8 @@ export function mount(container) {
   const renewals = card("chart-renewals", t("charts.renewals"), [[t("charts.series.succeeded"), colors.ok], [t("charts.series.failed"), colors.failed]]);
   let token = 0;
   let toasted = false;
+  let loaded = null;
+  let drawnAt = 0;
 
   async function load() {
     const mine = ++token;
@@ -43,26 +45,35 @@ export function mount(container) {
     const failure = results.find((r) => r.status === "rejected");
     if (failure && !toasted) toastError(errorText(failure.reason));
     toasted = Boolean(failure);
-    const rows = (i) => (results[i].status === "fulfilled" ? results[i].value : []);
+    loaded = results.map((r) => (r.status === "fulfilled" ? r.value : []));
+    draw();
+  }
+
+  // drawn at the cards' width, so that labels keep their size on a phone
+  function draw() {
+    if (!loaded) return;
+    const rows = (i) => loaded[i];
     const emptyText = t("common.empty");
+    const width = byPackage.body.clientWidth;
+    drawnAt = width;
 
     fill(byPackage.body, barChart({
-      title: t("charts.revenue_package"),
+      width, title: t("charts.revenue_package"),
       rows: rows(0).map((r) => ({ label: r.key, value: r.amount, tip: `${r.key}: ${money(r.amount)} · ${t("charts.count", { count: fmtInt(r.count ?? 0) })}` })),
       format: money, xTitle: t("charts.axis.package"), yTitle: t("charts.axis.revenue"), color: colors.revenue, emptyText,
     }));
     fill(byDay.body, barChart({
-      title: t("charts.revenue_day"),
+      width, title: t("charts.revenue_day"),
       rows: rows(1).map((r) => ({ label: day(r.key), value: r.amount, tip: `${fmtDay(r.key)}: ${money(r.amount)} · ${t("charts.count", { count: fmtInt(r.count ?? 0) })}` })),
       format: money, xTitle: t("charts.axis.day"), yTitle: t("charts.axis.revenue"), color: colors.day, emptyText,
     }));
     fill(active.body, lineChart({
-      title: t("charts.active"),
+      width, title: t("charts.active"),
       rows: rows(2).map((r) => ({ label: day(r.day), value: r.active })),
       format: count, xTitle: t("charts.axis.day"), yTitle: t("charts.axis.active"), color: colors.active, emptyText,
     }));
     fill(renewals.body, stackedBarChart({
-      title: t("charts.renewals"),
+      width, title: t("charts.renewals"),
       rows: rows(3).map((r) => ({ label: day(r.day), values: [r.succeeded ?? 0, r.failed ?? 0] })),
       series: [{ name: t("charts.series.succeeded"), color: colors.ok }, { name: t("charts.series.failed"), color: colors.failed }],
       format: count, xTitle: t("charts.axis.day"), yTitle: t("charts.axis.renewals"), emptyText,
@@ -80,7 +91,15 @@ export function mount(container) {
     h("div.chart-grid", byPackage.el, byDay.el, active.el, renewals.el),
   );
   load();
+  // redrawn in the next frame, never inside the observer (a "ResizeObserver loop" error)
+  const resized = new ResizeObserver(() => {
+    requestAnimationFrame(() => {
+      if (byPackage.body.isConnected && Math.abs(byPackage.body.clientWidth - drawnAt) >= 8) draw();
+    });
+  });
+  resized.observe(byPackage.body);
   return () => {
+    resized.disconnect();
     token += 1;
     refresh.cancel();
     unsubscribe();

@@ -18,6 +18,12 @@ function mailStatusBadge(status) {
   return status ? badge(tone, status) : null;
 }
 
+/** Bring an opened item into view when it shows below the list (a narrow screen). */
+function reveal(detail) {
+  const top = detail.getBoundingClientRect().top;
+  if (top > window.innerHeight * 0.6) detail.scrollIntoView({ block: "start", behavior: "smooth" });
+}
+
 // -- mail ---------------------------------------------------------------------------------
 
 export const mail = {
@@ -85,6 +91,7 @@ export const mail = {
           row("MSISDN", m.MSISDN ? displayMsisdn(m.MSISDN) : null)),
         h("pre.mail-body", m.Text || m.HTML || ""),
       );
+      reveal(detail);
     }
 
     const refresh = debounce(load, 500);
@@ -225,6 +232,7 @@ export const tickets = {
               }, resolution, h("button.btn.btn-danger", { type: "submit" }, t("tickets.close.go"))))
           : null,
       );
+      if (!quiet) reveal(detail);
     }
 
     const refresh = debounce(load, 500);

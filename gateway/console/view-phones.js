@@ -3,7 +3,7 @@
 // shared event stream.
 
 import { api, catalogs, query, stream, subscriberExists } from "./api.js";
-import { debounce, errorText, fill, h, toastError, viewHeader } from "./dom.js";
+import { debounce, errorText, fill, h, svg, toastError, viewHeader } from "./dom.js";
 import { fmtDay, fmtMoney, fmtTime, isoParts, t } from "./i18n.js";
 import { canonicalMsisdn, displayMsisdn, newId, smsLayout } from "./sms.js";
 
@@ -292,10 +292,11 @@ function renderInfo(phone) {
     bar,
     h("span.phone-service", h("strong", phone.shortcode), service ? ` · ${service}` : ""),
     phone.info
-      ? h("span.phone-balance", { title: t("phones.balance") }, `${t("phones.balance")}: `, h("strong", fmtMoney(phone.info.balance)))
-      : null,
-    phone.msisdn && phone.info
-      ? h("a.phone-link", { href: `#/subscribers/${phone.msisdn}`, title: t("phones.open_subscriber") }, "↗")
+      ? h("span.phone-balance", { title: t("phones.balance") },
+        `${t("phones.balance")}: `, h("strong", fmtMoney(phone.info.balance)),
+        phone.msisdn
+          ? h("a.phone-link", { href: `#/subscribers/${phone.msisdn}`, title: t("phones.open_subscriber") }, "↗")
+          : null)
       : null,
   );
 }
@@ -331,6 +332,14 @@ function render(phone) {
 
 function shortcodeOptions(phone) {
   return shortcodes.map((s) => h("option", { value: s.shortcode, selected: s.shortcode === phone.shortcode }, s.label));
+}
+
+/** A paper plane, as on a phone's own Send button. */
+function sendIcon() {
+  return svg("svg", {
+    viewBox: "0 0 24 24", width: 18, height: 18, fill: "none", stroke: "currentColor", "stroke-width": 2.2,
+    "stroke-linecap": "round", "stroke-linejoin": "round", "aria-hidden": "true",
+  }, svg("path", { d: "M22 2 11 13M22 2l-7 20-4-9-9-4 20-7z" }));
 }
 
 function phoneElement(phone) {
@@ -390,7 +399,9 @@ function phoneElement(phone) {
         e.preventDefault();
         send(phone);
       },
-    }, text, h("button.btn.btn-primary.phone-send", { type: "submit", testid: "phone-send", title: t("phones.send") }, t("phones.send"))),
+    }, text, h("button.btn.btn-primary.phone-send", {
+      type: "submit", testid: "phone-send", title: t("phones.send"), "aria-label": t("phones.send"),
+    }, sendIcon())),
   );
   return phone.el;
 }

@@ -425,7 +425,7 @@ function mountDetail(container, param) {
             load();
           }
         },
-      }, h("h3", t("subs.edit.title")), h("div.stack-form", email, h("div.inline-form", language, saveGo)), h("p.field-hint", t("subs.edit.remove_email"))),
+      }, h("h3", t("subs.edit.title")), h("div.stack-form", email, language, h("div.form-end", saveGo)), h("p.field-hint", t("subs.edit.remove_email"))),
     );
   }
 

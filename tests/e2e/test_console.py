@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.async_api import Locator, Page, expect
 
-from tests.browser import ConsoleBrowser
+from tests.browser import ConsoleBrowser, watched_browser
 from tests.support import GatewayProcess
 
 MSISDN = "84912345678"
@@ -33,12 +33,8 @@ async def console_browser(
     It asks for ``gateway_factory`` so that it closes its pages before the gateways stop
     (a stream cut by a stopping gateway is not the console's fault)."""
     expect.set_options(timeout=WAIT_MS)
-    async with ConsoleBrowser(test_name=request.node.name.removeprefix("test_")) as browser:
+    async with watched_browser(request.node.name.removeprefix("test_")) as browser:
         yield browser
-    if browser.problems:
-        pytest.fail(
-            "the console reported problems:\n" + "\n".join(f"  {p}" for p in browser.problems)
-        )
 
 
 def by_id(scope: Page | Locator, testid: str) -> Locator:
