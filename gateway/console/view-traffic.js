@@ -36,6 +36,9 @@ export function summary(event) {
       return t("summary.expiry", { package: event.package ?? "–" });
     case "cancel":
       return t("summary.cancel", { package: event.package ?? "–", status: tMaybe(`pack.status.${event.status}`, event.status ?? "") });
+    case "price_notice":
+      // status carries the first renewal that charges the new price
+      return t("summary.price_notice", { package: event.package ?? "–", amount: money(event.amount), from: fmtTime(event.status) });
     case "error":
       return t("summary.error", { reason: event.reason ?? "–", topic: event.topic ?? "–" });
     case "clock":
