@@ -224,7 +224,6 @@ async def serve(
         service.health.watch("mqtt", broker_state)
         service.metrics.watch_broker(lambda: 1.0 if transport.status.connected else 0.0)
         delivery.events = service.events
-        transport.attach(service)
         await stack.enter_async_context(delivery)
         await stack.enter_async_context(service)
         support = SupportService(gateway=service, desk=TicketDesk(engine=engine, policy=policy))
@@ -292,35 +291,36 @@ async def serve(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, request_exit)
             stack.callback(loop.remove_signal_handler, sig)
-        mqtt_task = asyncio.create_task(transport.run(), name="scgw-mqtt")
-        stack.callback(mqtt_task.cancel)
         http_port = int(http_sock.getsockname()[1])
-        http_task = asyncio.create_task(server.serve(sockets=[http_sock]), name="scgw-http")
-        while not server.started and not http_task.done():  # noqa: ASYNC110 - uvicorn has no event
-            await asyncio.sleep(0.01)
-        if http_task.done():
-            await http_task
-            return
-        log.info(
-            "gateway_started",
-            http=f"http://{settings.http_host}:{http_port}",
-            mqtt=endpoint.url,
-            smtp=f"smtp://{settings.smtp_host}:{smtp_port}",
-            mail_domain=settings.mail_domain,
-            mail_delivery=sender.describe(),
-            clock=clock.mode,
-            now=clock.now().isoformat(),
-            database=settings.database_url,
-            shortcodes=sorted(catalogs),
-            **_clock_note(settings, database.virtual_now),
-        )
-        if on_ready is not None:
-            on_ready(Running(settings.http_host, http_port, host, port, smtp_port, service))
-        await http_task  # returns on SIGINT/SIGTERM
-        with contextlib.suppress(TimeoutError):  # publish what is committed, while MQTT is up
-            async with asyncio.timeout(5):
-                await service.drained()
-        mqtt_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await mqtt_task
+        async with asyncio.TaskGroup() as transports:
+            mqtt_task = transports.create_task(transport.run(service), name="scgw-mqtt")
+            http_task = transports.create_task(server.serve(sockets=[http_sock]), name="scgw-http")
+            while not server.started and not http_task.done():  # noqa: ASYNC110 - no event
+                await asyncio.sleep(0.01)
+            if http_task.done():
+                mqtt_task.cancel()
+                return
+            log.info(
+                "gateway_started",
+                http=f"http://{settings.http_host}:{http_port}",
+                mqtt=endpoint.url,
+                smtp=f"smtp://{settings.smtp_host}:{smtp_port}",
+                mail_domain=settings.mail_domain,
+                mail_delivery=sender.describe(),
+                clock=clock.mode,
+                now=clock.now().isoformat(),
+                database=settings.database_url,
+                shortcodes=sorted(catalogs),
+                **_clock_note(settings, database.virtual_now),
+            )
+            if on_ready is not None:
+                on_ready(Running(settings.http_host, http_port, host, port, smtp_port, service))
+            await http_task  # returns on SIGINT/SIGTERM: HTTP has stopped taking requests
+            # an orderly stop: no more intake, the last batch committed, its replies out
+            smtp_server.close()
+            transport.pause_intake()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(5):
+                    await service.settle()
+            mqtt_task.cancel()
         log.info("gateway_stopped")

@@ -17,7 +17,7 @@ import json
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, TypeVar
 
 import aiomqtt
 import structlog
@@ -33,7 +33,7 @@ from gateway.adapters.mqtt_connection import (
 )
 from gateway.domain.model import Outgoing, UsageEvent
 from gateway.errors import GatewayError
-from gateway.service.gateway import GatewayService
+from gateway.service.inbound import Inbound
 
 __all__ = [
     "ERROR_TOPIC",
@@ -116,7 +116,8 @@ class MqttTransport:
         self._link: _Link | None = None
         self._linked = asyncio.Event()
         self._last_error: str | None = None
-        self._service: GatewayService | None = None
+        self._intake = asyncio.Event()  # cleared: MOs wait at the broker (shutdown)
+        self._intake.set()
         self._usage_tasks: set[asyncio.Future[None]] = set()
         # topics we published an empty retained message to: its echo is not an SMS
         self._clearing: collections.Counter[str] = collections.Counter()
@@ -129,9 +130,10 @@ class MqttTransport:
     def port(self) -> int:
         return self.endpoint.port
 
-    def attach(self, service: GatewayService) -> Self:
-        self._service = service
-        return self
+    def pause_intake(self) -> None:
+        """Take no more MOs (they stay unacknowledged at the broker, for the next run);
+        MTs are still published. The first step of an orderly shutdown."""
+        self._intake.clear()
 
     # -- connection -------------------------------------------------------------------
 
@@ -152,8 +154,9 @@ class MqttTransport:
     async def connected(self) -> None:
         await self._link_up()
 
-    async def run(self) -> None:
-        """Serve until cancelled, reconnecting when the broker goes away."""
+    async def run(self, inbound: Inbound) -> None:
+        """Serve until cancelled, reconnecting when the broker goes away: MOs and usage
+        events go to ``inbound``; MTs go out through ``publish``."""
         versions: list[Version] = ["5", "3.1.1"] if self._protocol == "auto" else [self._protocol]
         delay, attempt = RETRY_FIRST, 0
         while True:
@@ -164,7 +167,7 @@ class MqttTransport:
                     client, version = await self._open(stack, versions)
                     link = await self._start(client, version)
                     versions, delay, attempt = [version], RETRY_FIRST, 0
-                    await self._consume(link)
+                    await self._consume(link, inbound)
             except aiomqtt.MqttError as exc:
                 self._last_error = describe_error(exc)
                 if link is None:
@@ -231,10 +234,7 @@ class MqttTransport:
 
     # -- inbound ----------------------------------------------------------------------
 
-    async def _consume(self, link: _Link) -> None:
-        service = self._service
-        if service is None:
-            raise GatewayError("MqttTransport.attach(service) was not called")
+    async def _consume(self, link: _Link, service: Inbound) -> None:
         client = link.client
         acks: collections.deque[tuple[int, asyncio.Future[Any] | None]] = collections.deque()
 
@@ -246,6 +246,8 @@ class MqttTransport:
                 client._client.ack(mid, 1)
 
         async for message in client.messages:
+            if not self._intake.is_set():  # shutting down: left unacknowledged
+                await self._intake.wait()
             payload = (
                 message.payload
                 if isinstance(message.payload, bytes)
@@ -265,7 +267,7 @@ class MqttTransport:
                     task.add_done_callback(self._usage_tasks.discard)
                     future = task
                 else:
-                    future = service.submit(parse_mo(topic, payload, service.engine.shortcodes))
+                    future = service.submit(parse_mo(topic, payload, service.shortcodes))
             except GatewayError as exc:
                 await self._reject(service, "mo_rejected", topic, payload, str(exc))
             if message.qos > 0:
@@ -275,9 +277,7 @@ class MqttTransport:
                 else:
                     future.add_done_callback(flush_acks)
 
-    async def _retained(
-        self, service: GatewayService, link: _Link, topic: str, payload: bytes
-    ) -> None:
+    async def _retained(self, service: Inbound, link: _Link, topic: str, payload: bytes) -> None:
         """A retained message on an inbound topic is never processed.
 
         Brokers hand retained messages to every new subscription, so one would be
@@ -302,9 +302,7 @@ class MqttTransport:
             f"retained message: state, not {kind}; not processed ({outcome})",
         )
 
-    async def _usage(
-        self, service: GatewayService, event: UsageEvent, topic: str, payload: bytes
-    ) -> None:
+    async def _usage(self, service: Inbound, event: UsageEvent, topic: str, payload: bytes) -> None:
         """Record a usage event; one that cannot be (an unknown MSISDN) goes to sms/errors."""
         try:
             await service.record_usage(event)
@@ -312,7 +310,7 @@ class MqttTransport:
             await self._reject(service, "usage_rejected", topic, payload, str(exc))
 
     async def _reject(
-        self, service: GatewayService, event: str, topic: str, payload: bytes, reason: str
+        self, service: Inbound, event: str, topic: str, payload: bytes, reason: str
     ) -> None:
         """Log a message that changes nothing, and say why on sms/errors."""
         log.warning(event, topic=topic, reason=reason)
@@ -321,7 +319,7 @@ class MqttTransport:
                 "reason": reason,
                 "topic": topic,
                 "payload": payload[:512].decode("utf-8", "replace"),
-                "at": service.clock.now().astimezone(self._tz).isoformat(),
+                "at": service.now().astimezone(self._tz).isoformat(),
             }
         )
 

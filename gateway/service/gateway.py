@@ -119,6 +119,8 @@ class GatewayService:
         self._time_lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._group: asyncio.TaskGroup | None = None
+        self._busy = False  # a batch is being processed
         self._data_rate_per_mb = data_rate_per_mb
         self.events = EventBus(started_at=clock.now())
         # told after each commit (the mail delivery loop: a commit may have queued mail)
@@ -157,8 +159,12 @@ class GatewayService:
         return result
 
     async def __aenter__(self) -> Self:
+        """Start the background loops (batcher, outbox, scheduler) as named tasks of one
+        ``TaskGroup``, after running what fell due while the gateway was down."""
         self.health.set("storage", ready=True)
         await self._restore_clock()
+        self._group = asyncio.TaskGroup()
+        await self._group.__aenter__()
         self._spawn(self._batch_loop, "scgw-batcher")
         self._spawn(self.outbox.run, "scgw-outbox")
         await self.run_due(self.clock.now())  # what fell due while we were down
@@ -181,7 +187,16 @@ class GatewayService:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 30.0)
 
-        self._tasks.append(asyncio.create_task(supervised(), name=name))
+        assert self._group is not None, "the service is not running (async with it)"
+        self._tasks.append(self._group.create_task(supervised(), name=name))
+
+    async def settle(self) -> None:
+        """The orderly end of intake: wait until every MO taken in is committed and every
+        committed reply published. Call it (under a timeout) once the transports stopped
+        taking MOs and before they stop publishing."""
+        while not self._inbox.empty() or self._busy:  # noqa: ASYNC110 - no event for it
+            await asyncio.sleep(0.01)
+        await self.outbox.drained()
 
     async def __aexit__(
         self,
@@ -191,8 +206,10 @@ class GatewayService:
     ) -> None:
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        if self._group is not None:
+            group, self._group = self._group, None
+            await group.__aexit__(None, None, None)
 
     def _event_time(self) -> datetime:
         """The instant an event is stamped with: whole seconds, as an SMSC records it."""
@@ -209,6 +226,15 @@ class GatewayService:
                 log.info("virtual_clock_restored", now=persisted.isoformat())
 
     # -- inbound SMS ------------------------------------------------------------------
+
+    @property
+    def shortcodes(self) -> frozenset[str]:
+        """The short codes served (``Inbound``)."""
+        return self.engine.shortcodes
+
+    def now(self) -> datetime:
+        """The gateway's clock (``Inbound``)."""
+        return self.clock.now()
 
     def submit(self, sms: InboundSms) -> asyncio.Future[SmsResult]:
         """Queue an MO; the future resolves with its replies once they are committed.
@@ -240,34 +266,42 @@ class GatewayService:
             while len(batch) < self._max_batch and not self._inbox.empty():
                 batch.append(self._inbox.get_nowait())
             self.metrics.batch_size.observe(len(batch))
-            async with self._time_lock:
-                results = await self._process(batch)
-            outgoing: list[Outgoing] = []
-            done = asyncio.get_running_loop().time()
-            for item, result in zip(batch, results, strict=True):
-                self.metrics.reply_seconds.observe(done - item.arrived)
-                if isinstance(result, BaseException):
-                    self._count_mo(item.sms.shortcode, "failed")
-                    item.future.set_exception(result)
-                    continue
-                self._count_mo(item.sms.shortcode, "duplicate" if result.duplicate else "processed")
-                with structlog.contextvars.bound_contextvars(
-                    message_id=item.sms.id, msisdn=item.sms.msisdn
-                ):
-                    if result.duplicate:
-                        log.info("mo_duplicate", replies=len(result.replies))
-                    else:
-                        log.info(
-                            "mo_processed",
-                            shortcode=item.sms.shortcode,
-                            text=clip(item.sms.text),
-                            replies=len(result.replies),
-                        )
-                        outgoing.extend(result.replies)
-                item.future.set_result(result)
-            self._enqueue(outgoing)
-            self._on_commit()
-            self._wake.set()
+            self._busy = True
+            try:
+                await self._run_batch(batch)
+            finally:
+                self._busy = False
+
+    async def _run_batch(self, batch: list[_Pending]) -> None:
+        """Commit one batch, resolve its callers' futures, hand its replies to the outbox."""
+        async with self._time_lock:
+            results = await self._process(batch)
+        outgoing: list[Outgoing] = []
+        done = asyncio.get_running_loop().time()
+        for item, result in zip(batch, results, strict=True):
+            self.metrics.reply_seconds.observe(done - item.arrived)
+            if isinstance(result, BaseException):
+                self._count_mo(item.sms.shortcode, "failed")
+                item.future.set_exception(result)
+                continue
+            self._count_mo(item.sms.shortcode, "duplicate" if result.duplicate else "processed")
+            with structlog.contextvars.bound_contextvars(
+                message_id=item.sms.id, msisdn=item.sms.msisdn
+            ):
+                if result.duplicate:
+                    log.info("mo_duplicate", replies=len(result.replies))
+                else:
+                    log.info(
+                        "mo_processed",
+                        shortcode=item.sms.shortcode,
+                        text=clip(item.sms.text),
+                        replies=len(result.replies),
+                    )
+                    outgoing.extend(result.replies)
+            item.future.set_result(result)
+        self._enqueue(outgoing)
+        self._on_commit()
+        self._wake.set()
 
     async def _process(self, batch: list[_Pending]) -> list[SmsResult | BaseException]:
         """One transaction for the batch; storage that cannot take it holds the batch (its

@@ -24,8 +24,7 @@ async def _until(condition: Callable[[], bool]) -> None:
 @contextlib.asynccontextmanager
 async def _running(transport: MqttTransport) -> AsyncIterator[MqttTransport]:
     async with make_service(load_zalo(), start=local(2026, 3, 10, 10)) as service:
-        transport.attach(service)
-        task = asyncio.create_task(transport.run())
+        task = asyncio.create_task(transport.run(service))
         try:
             yield transport
         finally:
