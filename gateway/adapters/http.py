@@ -32,8 +32,8 @@ from gateway.errors import (
     UnknownSubscriber,
     UnknownTicket,
 )
-from gateway.service.engine import KEEP, Keep
 from gateway.service.gateway import GatewayService, SubscriberView
+from gateway.service.subscribers import KEEP, Keep
 from gateway.service.support import SupportService
 
 __all__ = ["create_app"]
@@ -280,7 +280,7 @@ def create_app(
 
     @app.post("/api/sms")
     async def post_sms(body: SmsIn) -> dict[str, Any]:
-        service.engine.catalog(body.to)  # 404 for an unknown short code
+        service.catalog(body.to)  # 404 for an unknown short code
         sms = InboundSms(
             id=body.id or uuid.uuid4().hex,
             msisdn=canonical_msisdn(body.sender),

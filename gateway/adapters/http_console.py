@@ -202,8 +202,8 @@ def console_router(service: GatewayService, *, tz: tzinfo) -> APIRouter:
     async def catalogs() -> dict[str, Any]:
         """The loaded catalogs and their plans' terms (texts left out)."""
         found = []
-        for code in sorted(service.engine.shortcodes):
-            catalog = service.engine.catalog(code)
+        for code in sorted(service.shortcodes):
+            catalog = service.catalog(code)
             data = catalog.model_dump(mode="json", exclude={"templates", "emails"})
             found.append(data)
         return {"catalogs": found}

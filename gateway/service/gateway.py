@@ -14,7 +14,7 @@ from typing import Any, Self, TypeVar
 
 import structlog
 
-from carrier_rules import Language, SubscriberKind
+from carrier_rules import Catalog, Language, SubscriberKind
 from gateway.domain.events import LiveEvent
 from gateway.domain.model import (
     ChargeRecord,
@@ -235,6 +235,10 @@ class GatewayService:
     def now(self) -> datetime:
         """The gateway's clock (``Inbound``)."""
         return self.clock.now()
+
+    def catalog(self, shortcode: str) -> Catalog:
+        """The catalog served on ``shortcode`` (``UnknownShortcode`` if none)."""
+        return self.engine.catalog(shortcode)
 
     def submit(self, sms: InboundSms) -> asyncio.Future[SmsResult]:
         """Queue an MO; the future resolves with its replies once they are committed.
