@@ -42,7 +42,7 @@ def require_token(app: FastAPI, token: str) -> None:
     async def check(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        if request.url.path == "/api/health":  # for probes and supervisors: no secrets in it
+        if request.url.path in ("/api/health", "/api/ready"):  # probes: no secrets in them
             return await call_next(request)
         value = given(request)
         if value is None or not hmac.compare_digest(value.encode(), expected):
