@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from gateway.adapters.http_console import console_router
@@ -19,6 +21,7 @@ from gateway.adapters.http_models import (
     SubscriberIn,
     TopupIn,
     UsageIn,
+    printable_json,
 )
 from gateway.adapters.http_static import mount_console, require_token
 from gateway.adapters.http_support import support_router
@@ -126,6 +129,12 @@ def create_app(
         elif isinstance(exc, InvalidMsisdn | InvalidMessage | InvalidEmail):
             status = 422
         return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: Exception) -> JSONResponse:
+        """FastAPI's 422, rendered even when the refused input cannot be (a lone surrogate)."""
+        errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+        return JSONResponse({"detail": printable_json(jsonable_encoder(errors))}, status_code=422)
 
     @app.get("/api/health")
     async def get_health() -> dict[str, Any]:

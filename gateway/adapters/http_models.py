@@ -8,12 +8,14 @@ most ten years a call, and the clock never passes :data:`CLOCK_LIMIT`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import math
+from datetime import UTC, timedelta
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from carrier_rules import Language, SubscriberKind
+from gateway.adapters.clock import CLOCK_LIMIT
 from gateway.domain.model import MAX_AMOUNT, MAX_USAGE_BYTES, unicode_problem
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "SubscriberIn",
     "TopupIn",
     "UsageIn",
+    "printable_json",
 ]
 
 #: the largest integer SQLite stores: ids in paths go up to it (and are then just unknown)
@@ -36,8 +39,6 @@ INT64_MAX = 2**63 - 1
 MAX_OFFSET = 1_000_000_000
 #: the most one call may move the virtual clock: ten years (of 366 days, to be generous)
 MAX_ADVANCE = timedelta(days=3660)
-#: the clock never goes past this instant: the reports and calendars stay in range
-CLOCK_LIMIT = datetime(2100, 1, 1, tzinfo=UTC)
 #: ``YYYY-MM`` from 2000-01 to 2100-12
 MONTH_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"
 
@@ -55,6 +56,26 @@ def _check_unicode(value: Any, where: str) -> None:
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             _check_unicode(item, f"{where}[{index}]")
+
+
+def printable_json(value: Any) -> Any:
+    """``value`` (JSON-shaped) with every lone surrogate in its strings made U+FFFD and
+    every non-finite number a string (``"Infinity"``, ``"-Infinity"``, ``"NaN"``).
+
+    A 422 echoes the input it refused; the refused input may be exactly what JSON
+    output cannot hold (a lone surrogate, Infinity), and the error must still render.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, str):
+        return (
+            value if unicode_problem(value) is None else value.encode("utf-8", "replace").decode()
+        )
+    if isinstance(value, dict):
+        return {printable_json(k): printable_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable_json(item) for item in value]
+    return value
 
 
 class Body(BaseModel):
