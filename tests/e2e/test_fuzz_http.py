@@ -34,7 +34,7 @@ from tests.support import GatewayProcess
 
 QUICK = os.environ.get("SCGW_FUZZ_HTTP") == "quick"
 #: examples per operation and phase; the full run is the bar of issue 11 (>= 10,000 requests)
-EXAMPLES = int(os.environ.get("SCGW_FUZZ_HTTP_EXAMPLES", "100" if QUICK else "300"))
+EXAMPLES = int(os.environ.get("SCGW_FUZZ_HTTP_EXAMPLES", "100" if QUICK else "320"))
 MIN_REQUESTS = int(os.environ.get("SCGW_FUZZ_HTTP_MIN_REQUESTS", "3500" if QUICK else "10000"))
 _SEED = os.environ.get("SCGW_FUZZ_SEED", "20261130")
 SEED = random.randrange(2**32) if _SEED == "random" else int(_SEED)
