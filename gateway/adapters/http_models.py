@@ -16,7 +16,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from carrier_rules import Language, SubscriberKind
 from gateway.adapters.clock import CLOCK_LIMIT
-from gateway.domain.model import MAX_AMOUNT, MAX_USAGE_BYTES, unicode_problem
+from gateway.domain.model import (
+    MAX_AMOUNT,
+    MAX_USAGE_BYTES,
+    unicode_problem,
+    without_surrogates,
+)
 
 __all__ = [
     "CLOCK_LIMIT",
@@ -68,9 +73,7 @@ def printable_json(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, str):
-        return (
-            value if unicode_problem(value) is None else value.encode("utf-8", "replace").decode()
-        )
+        return without_surrogates(value)
     if isinstance(value, dict):
         return {printable_json(k): printable_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Literal
 
+from gateway.domain.model import without_surrogates
 from gateway.errors import GatewayError, InvalidEmail
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "normalize_address",
     "text_safe",
     "to_mime",
-    "unicode_ok",
 ]
 
 #: why the gateway sent a mail
@@ -59,7 +59,7 @@ def header_safe(value: str) -> str:
     A header value with a line break would end the header and start another
     (``Subject: x\\r\\nBcc: ...``): that is never stored nor sent.
     """
-    if value.isprintable() and unicode_ok(value):
+    if value.isprintable():  # no controls, separators or surrogates
         return value
     return "".join(
         ("\ufffd" if unicodedata.category(c) == "Cs" else " ") if _unsafe_in_header(c) else c
@@ -69,15 +69,7 @@ def header_safe(value: str) -> str:
 
 def text_safe(value: str) -> str:
     """``value`` with each lone surrogate replaced by U+FFFD (it cannot be stored as UTF-8)."""
-    return value if unicode_ok(value) else value.encode("utf-8", "replace").decode("utf-8")
-
-
-def unicode_ok(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return without_surrogates(value)
 
 
 @dataclass(frozen=True, slots=True)

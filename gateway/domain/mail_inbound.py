@@ -15,7 +15,8 @@ from email.message import Message
 from email.parser import BytesParser
 from html.parser import HTMLParser
 
-from gateway.domain.mail import InboundMail, MailRejected, normalize_address, unicode_ok
+from gateway.domain.mail import InboundMail, MailRejected, normalize_address
+from gateway.domain.model import unicode_problem
 from gateway.errors import InvalidEmail
 
 __all__ = ["command_text", "html_to_text", "parse_inbound", "reply_text"]
@@ -118,7 +119,7 @@ def _decode_body(part: Message) -> str:
             raise _rejected(f"unknown charset {_quoted(declared)}") from exc
         except UnicodeDecodeError as exc:
             raise _rejected(f"body is not valid {_shown(declared)}") from exc
-    if not unicode_ok(text):  # UTF-7 and a few others can decode to a lone surrogate
+    if unicode_problem(text) is not None:  # UTF-7 and a few others can decode to a lone surrogate
         raise _rejected(f"body is not valid {_shown(declared or 'us-ascii')}: a lone surrogate")
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     return unicodedata.normalize("NFC", text)

@@ -33,6 +33,7 @@ __all__ = [
     "UsageEvent",
     "UsageRecord",
     "unicode_problem",
+    "without_surrogates",
 ]
 
 SubscriptionStatus = Literal[
@@ -60,6 +61,13 @@ def unicode_problem(text: str) -> str | None:
     except UnicodeEncodeError as exc:
         return f"not valid Unicode: lone surrogate {text[exc.start]!a} at character {exc.start}"
     return None
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, so it can be stored and sent."""
+    if unicode_problem(text) is None:
+        return text
+    return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
 
 
 def _require_unicode(**fields: str | None) -> None:

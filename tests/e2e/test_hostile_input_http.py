@@ -110,6 +110,19 @@ def test_out_of_range_and_invalid_unicode_are_422_and_change_nothing(
             assert response.status_code == 422, (method, path, body, response.text)
             assert phrase in _detail(response), (method, path, body, response.text)
         assert _state(http) == before
+        # the 422 echoes what it refused, the surrogate shown as U+FFFD, Infinity as text
+        echoed = http.post(
+            "/api/sms",
+            content='{"from": "0912345678", "text": "DK\\ud800"}',
+            headers={"content-type": "application/json"},
+        ).json()["detail"][0]["input"]
+        assert echoed == {"from": "0912345678", "text": "DK\ufffd"}
+        echoed = http.post(
+            "/api/clock/advance",
+            content='{"seconds": Infinity}',
+            headers={"content-type": "application/json"},
+        ).json()["detail"][0]["input"]
+        assert echoed == "Infinity"
 
 
 def test_the_bounds_themselves_are_accepted(
