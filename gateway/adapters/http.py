@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime, timedelta, tzinfo
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from carrier_rules import Language, SubscriberKind
 from gateway.adapters.http_console import console_router
+from gateway.adapters.http_models import (
+    CLOCK_LIMIT,
+    MAX_ADVANCE,
+    MONTH_PATTERN,
+    AdvanceIn,
+    SmsIn,
+    SubscriberIn,
+    TopupIn,
+    UsageIn,
+    printable_json,
+)
 from gateway.adapters.http_ops import install_ops
 from gateway.adapters.http_static import mount_console, require_token
 from gateway.adapters.http_support import support_router
@@ -37,52 +47,6 @@ from gateway.service.subscribers import KEEP, Keep
 from gateway.service.support import SupportService
 
 __all__ = ["create_app"]
-
-_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SubscriberIn(_Body):
-    kind: SubscriberKind | None = None
-    balance: Annotated[int, Field(ge=0)] | None = None
-    language: Language | None = None
-    #: confirmation emails go here; ``null`` removes it, leaving it out keeps it
-    email: Annotated[str, Field(max_length=254)] | None = None
-
-
-class UsageIn(_Body):
-    msisdn: str
-    app: Annotated[str, Field(min_length=1, max_length=64)]
-    bytes: Annotated[int, Field(gt=0)]
-    #: the reporter's id: a resend with the same id is counted once
-    id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
-
-
-class TopupIn(_Body):
-    amount: Annotated[int, Field(gt=0)]
-
-
-class SmsIn(_Body):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    sender: str = Field(alias="from")
-    to: str = "888"
-    text: Annotated[str, Field(max_length=1600)]
-    id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
-
-
-class AdvanceIn(_Body):
-    seconds: Annotated[float, Field(ge=0)] | None = None
-    to: AwareDatetime | None = None
-
-    @model_validator(mode="after")
-    def _one_of(self) -> AdvanceIn:
-        if (self.seconds is None) == (self.to is None):
-            raise ValueError('give exactly one of "seconds" or "to"')
-        return self
 
 
 def create_app(
@@ -167,6 +131,12 @@ def create_app(
         elif isinstance(exc, InvalidMsisdn | InvalidMessage | InvalidEmail):
             status = 422
         return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: Exception) -> JSONResponse:
+        """FastAPI's 422, rendered even when the refused input cannot be (a lone surrogate)."""
+        errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+        return JSONResponse({"detail": printable_json(jsonable_encoder(errors))}, status_code=422)
 
     @app.get("/api/health")
     async def get_health() -> dict[str, Any]:
@@ -260,7 +230,9 @@ def create_app(
     @app.get("/api/subscribers/{msisdn}/invoices/{month}")
     async def invoice(
         msisdn: str,
-        month: Annotated[str, Path(pattern=_MONTH.pattern, description="YYYY-MM")],
+        month: Annotated[
+            str, Path(pattern=MONTH_PATTERN, description="YYYY-MM, 2000-01 to 2100-12")
+        ],
     ) -> dict[str, Any]:
         lines = await service.invoice(canonical_msisdn(msisdn), month)
         return {
@@ -308,12 +280,19 @@ def create_app(
     async def get_clock() -> dict[str, Any]:
         return {"now": iso(service.clock.now()), "mode": service.clock.mode}
 
-    @app.post("/api/clock/advance")
-    async def advance(body: AdvanceIn) -> dict[str, Any]:
-        if body.to is not None:
-            target = body.to
-        else:
-            target = service.clock.now() + timedelta(seconds=body.seconds or 0)
+    @app.post("/api/clock/advance", response_model=None)
+    async def advance(body: AdvanceIn) -> dict[str, Any] | JSONResponse:
+        """Move the virtual clock forward: at most ten years a call, never past 2100."""
+        now = service.clock.now()
+        target = body.to if body.to is not None else now + timedelta(seconds=body.seconds or 0)
+        if service.clock.mode != "virtual":
+            pass  # the service refuses it: a real clock cannot be moved (409)
+        elif target - now > MAX_ADVANCE:
+            reason = f"at most {MAX_ADVANCE.days} days (ten years) a call"
+            return JSONResponse({"detail": f"too far: {reason}"}, status_code=422)
+        elif target > CLOCK_LIMIT:
+            reason = f"the clock ends at {CLOCK_LIMIT.isoformat()}"
+            return JSONResponse({"detail": f"too far: {reason}"}, status_code=422)
         result = await service.advance(to=target)
         return {"now": iso(result.now), "mode": service.clock.mode, "processed": result.processed}
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gateway.adapters.http_models import INT64_MAX, MAX_OFFSET
+from gateway.adapters.http_models import Body as JsonBody
 from gateway.adapters.mailpit import list_json, matches, message_json, parse_search, summary_json
 from gateway.domain.mail import StoredMail, to_mime
 from gateway.domain.model import Ticket
@@ -20,13 +22,11 @@ __all__ = ["support_router"]
 
 Text = Annotated[str, Field(min_length=1, max_length=10_000)]
 Short = Annotated[str, Field(min_length=1, max_length=200)]
+TicketId = Annotated[int, Path(ge=1, le=INT64_MAX, description="a ticket number")]
+Start = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="messages to skip")]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class TicketIn(_Body):
+class TicketIn(JsonBody):
     """The portal's ticket form (seed 003): the logged-in subscriber, product, category,
     title and content."""
 
@@ -37,11 +37,11 @@ class TicketIn(_Body):
     content: Text
 
 
-class VerifyIn(_Body):
+class VerifyIn(JsonBody):
     code: Annotated[str, Field(min_length=1, max_length=20)]
 
 
-class CloseIn(_Body):
+class CloseIn(JsonBody):
     resolution: Annotated[str, Field(max_length=1000)] | None = None
 
 
@@ -94,7 +94,7 @@ def support_router(support: SupportService, *, tz: tzinfo) -> APIRouter:
         return {"tickets": [ticket_json(t) for t in await support.tickets()]}
 
     @router.get("/api/tickets/{ticket_id}", tags=["tickets"])
-    async def get_ticket(ticket_id: int) -> dict[str, Any]:
+    async def get_ticket(ticket_id: TicketId) -> dict[str, Any]:
         view = await support.ticket(ticket_id)
         return {
             **ticket_json(view.ticket),
@@ -114,7 +114,7 @@ def support_router(support: SupportService, *, tz: tzinfo) -> APIRouter:
         return ticket_json(result.ticket)
 
     @router.post("/api/tickets/{ticket_id}/verify", tags=["tickets"])
-    async def verify_ticket(ticket_id: int, body: VerifyIn) -> JSONResponse:
+    async def verify_ticket(ticket_id: TicketId, body: VerifyIn) -> JSONResponse:
         """Enter the code the requester received by SMS. A wrong or expired code is a 422
         (the attempt still counts); the right one closes the account and the ticket."""
         result = await support.verify(ticket_id, body.code)
@@ -129,7 +129,7 @@ def support_router(support: SupportService, *, tz: tzinfo) -> APIRouter:
 
     @router.post("/api/tickets/{ticket_id}/close", tags=["tickets"])
     async def close_ticket(
-        ticket_id: int, body: Annotated[CloseIn | None, Body()] = None
+        ticket_id: TicketId, body: Annotated[CloseIn | None, Body()] = None
     ) -> dict[str, Any]:
         result = await support.close(ticket_id, None if body is None else body.resolution)
         return ticket_json(result.ticket)
@@ -141,7 +141,7 @@ def support_router(support: SupportService, *, tz: tzinfo) -> APIRouter:
 
     @router.get("/api/v1/messages", tags=["mailbox"])
     async def list_messages(
-        start: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=5000)] = 50
+        start: Start = 0, limit: Annotated[int, Query(ge=1, le=5000)] = 50
     ) -> dict[str, Any]:
         items, total, unread = await support.mails(start=start, limit=limit)
         return page(items, total, unread, start)
@@ -149,7 +149,7 @@ def support_router(support: SupportService, *, tz: tzinfo) -> APIRouter:
     @router.get("/api/v1/search", tags=["mailbox"])
     async def search_messages(
         query: Annotated[str, Query(min_length=1, max_length=500)],
-        start: Annotated[int, Query(ge=0)] = 0,
+        start: Start = 0,
         limit: Annotated[int, Query(ge=1, le=5000)] = 50,
     ) -> dict[str, Any]:
         search = parse_search(query)

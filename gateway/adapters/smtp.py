@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any, AnyStr
 
 import structlog
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, syntax
 
 from gateway.domain.mail import InboundMail, MailRejected, normalize_address
 from gateway.domain.mail_inbound import command_text, parse_inbound
@@ -137,7 +137,22 @@ class SmtpIntake:
 
 
 class _SmtpSession(SMTP):
-    """aiosmtpd's protocol, logging every 4xx/5xx it answers (with the reply as reason)."""
+    """aiosmtpd's protocol, logging every 4xx/5xx it answers (with the reply as reason).
+
+    Without users, ``AUTH`` is neither advertised nor taken: ``502 5.5.1``, not the
+    ``535`` (wrong credentials) aiosmtpd would answer with no authenticator.
+    """
+
+    def __init__(self, *args: Any, auth_enabled: bool, **kwargs: Any) -> None:
+        self._auth_enabled = auth_enabled
+        super().__init__(*args, **kwargs)
+
+    @syntax("AUTH <mechanism>", when="_auth_enabled")
+    async def smtp_AUTH(self, arg: str) -> None:  # noqa: N802 - aiosmtpd's command name
+        if self._auth_enabled:
+            await super().smtp_AUTH(arg)
+        else:
+            await self.push("502 5.5.1 AUTH not available: this server takes mail without it")
 
     async def push(self, status: AnyStr) -> None:
         text = status.decode("utf-8", "replace") if isinstance(status, bytes) else str(status)
@@ -198,7 +213,9 @@ async def start_smtp_server(
                 enable_SMTPUTF8=True,
                 timeout=idle_timeout,
                 auth_required=users is not None,
-                auth_require_tls=False,
+                auth_enabled=users is not None,
+                # without users, "TLS required" keeps AUTH out of the EHLO reply
+                auth_require_tls=users is None,
                 authenticator=authenticator,
                 loop=loop,
             )

@@ -56,20 +56,31 @@ def mail_row(m: OutgoingMail) -> Row:
     )
 
 
+def _strings(text: str | None) -> tuple[str, ...]:
+    """A JSON array of strings as stored; anything else (a damaged row) reads as empty."""
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return ()
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
 def _stored_mail(r: Row) -> StoredMail:
+    """A mail row as a value; ``OutgoingMail`` makes its header fields one-line, so a row
+    stored with CR/LF by an older version still renders."""
     mail = OutgoingMail(
         id=r[0],
         kind=r[1],
         sender=r[2],
         sender_name=r[3],
-        to=tuple(json.loads(r[4])),
+        to=_strings(r[4]),
         subject=r[5],
         body=r[6],
         at=from_micros(r[7]),
         msisdn=r[8],
         ticket_id=r[9],
         in_reply_to=r[10],
-        references=tuple(json.loads(r[11])),
+        references=_strings(r[11]),
     )
     return StoredMail(
         mail=mail,

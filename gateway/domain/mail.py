@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Literal
 
+from gateway.domain.model import without_surrogates
 from gateway.errors import GatewayError, InvalidEmail
 
 __all__ = [
@@ -25,7 +26,9 @@ __all__ = [
     "MailStatus",
     "OutgoingMail",
     "StoredMail",
+    "header_safe",
     "normalize_address",
+    "text_safe",
     "to_mime",
 ]
 
@@ -45,9 +48,40 @@ MailKind = Literal[
 MailStatus = Literal["queued", "sent", "failed"]
 
 
+def _unsafe_in_header(char: str) -> bool:
+    """Control characters (CR, LF, NUL...), line and paragraph separators, surrogates."""
+    return unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp")
+
+
+def header_safe(value: str) -> str:
+    """``value`` on one line, fit for a header: every control character (CR and LF among
+    them), line or paragraph separator becomes a space, a lone surrogate U+FFFD.
+
+    A header value with a line break would end the header and start another
+    (``Subject: x\\r\\nBcc: ...``): that is never stored nor sent.
+    """
+    if value.isprintable():  # no controls, separators or surrogates
+        return value
+    return "".join(
+        ("\ufffd" if unicodedata.category(c) == "Cs" else " ") if _unsafe_in_header(c) else c
+        for c in value
+    )
+
+
+def text_safe(value: str) -> str:
+    """``value`` with each lone surrogate replaced by U+FFFD (it cannot be stored as UTF-8)."""
+    return without_surrogates(value)
+
+
 @dataclass(frozen=True, slots=True)
 class OutgoingMail:
-    """A mail the gateway sends: recorded in the same transaction as what caused it."""
+    """A mail the gateway sends: recorded in the same transaction as what caused it.
+
+    Header fields (subject, names, addresses, Message-IDs) are made one-line and
+    printable on construction (:func:`header_safe`), the body storable
+    (:func:`text_safe`): whatever went into a template, and whatever an older version
+    stored, the mail can be stored, shown and sent.
+    """
 
     id: str
     sender: str
@@ -62,6 +96,16 @@ class OutgoingMail:
     #: Message-ID (without angle brackets) of the mail this one answers
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        fix = object.__setattr__  # frozen: set once, here
+        for name in ("sender", "sender_name", "subject"):
+            fix(self, name, header_safe(getattr(self, name)))
+        fix(self, "to", tuple(header_safe(to) for to in self.to))
+        fix(self, "body", text_safe(self.body))
+        if self.in_reply_to is not None:
+            fix(self, "in_reply_to", header_safe(self.in_reply_to))
+        fix(self, "references", tuple(header_safe(ref) for ref in self.references))
 
     @property
     def message_id(self) -> str:
@@ -176,6 +220,16 @@ def normalize_address(value: str) -> str:
 # -- outbound ----------------------------------------------------------------
 
 
+def _plain(addresses: tuple[str, ...]) -> list[str]:
+    plain = []
+    for address in addresses:
+        try:
+            plain.append(normalize_address(address))
+        except InvalidEmail:
+            continue
+    return plain
+
+
 def to_mime(mail: OutgoingMail) -> bytes:
     """The RFC 5322 message for ``mail``: same mail, same bytes (CRLF line ends).
 
@@ -185,7 +239,9 @@ def to_mime(mail: OutgoingMail) -> bytes:
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = Address(display_name=mail.sender_name, addr_spec=mail.sender)
     if mail.to:
-        message["To"] = ", ".join(mail.to)
+        # only plain addresses: a value that is not one (a row no version of the gateway
+        # writes) would make the header fail to render; the mailbox JSON still shows it
+        message["To"] = ", ".join(_plain(mail.to)) or "undisclosed-recipients:;"
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(mail.at)
     message["Message-ID"] = f"<{mail.message_id}>"

@@ -16,6 +16,7 @@ from email.parser import BytesParser
 from html.parser import HTMLParser
 
 from gateway.domain.mail import InboundMail, MailRejected, normalize_address
+from gateway.domain.model import unicode_problem
 from gateway.errors import InvalidEmail
 
 __all__ = ["command_text", "html_to_text", "parse_inbound", "reply_text"]
@@ -55,13 +56,27 @@ def _redecode(value: str) -> str:
     return raw.decode("utf-8", "replace")
 
 
+#: what an encoded word (``=?utf-8?q?=0D=0A?=``) can smuggle into a header value: a line
+#: break would start a header of its own (``Bcc:``) in any mail that quotes the value
+_HEADER_BREAKERS = re.compile(r"[\r\n\x00]")
+
+
 def _header(message: Message, name: str) -> str | None:
-    """The first ``name`` header, decoded (RFC 2047 by the policy, raw UTF-8 by us)."""
+    """The first ``name`` header, decoded (RFC 2047 by the policy, raw UTF-8 by us).
+
+    A decoded value with CR, LF or NUL in it is refused (550 5.6.0), never stored.
+    """
     try:
         value = message.get(name)
-        return None if value is None else unicodedata.normalize("NFC", _redecode(str(value)))
+        decoded = None if value is None else unicodedata.normalize("NFC", _redecode(str(value)))
     except Exception as exc:  # the header parser can fail on hostile input
         raise _rejected(f"invalid {name} header") from exc
+    if decoded is not None:
+        found = _HEADER_BREAKERS.search(decoded)
+        if found is not None:
+            what = "a NUL" if found.group() == "\x00" else "a line break (CR/LF)"
+            raise _rejected(f"invalid {name} header: it decodes to text with {what} in it")
+    return decoded
 
 
 def _parts(message: Message) -> Iterator[Message]:
@@ -104,6 +119,8 @@ def _decode_body(part: Message) -> str:
             raise _rejected(f"unknown charset {_quoted(declared)}") from exc
         except UnicodeDecodeError as exc:
             raise _rejected(f"body is not valid {_shown(declared)}") from exc
+    if unicode_problem(text) is not None:  # UTF-7 and a few others can decode to a lone surrogate
+        raise _rejected(f"body is not valid {_shown(declared or 'us-ascii')}: a lone surrogate")
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     return unicodedata.normalize("NFC", text)
 
@@ -145,11 +162,13 @@ def parse_inbound(raw: bytes) -> InboundMail:
     missing, a multipart without parts, no blank line between header and body, a
     header starting with a continuation line, a base64 body part that cannot be
     decoded); a body part that is not valid in its declared charset, or an unknown
-    charset. Tolerated, because the text still comes out right: stray characters or
-    missing padding in base64, obsolete or slightly malformed headers other than
-    ``From``, non-ASCII bytes in headers (read as UTF-8, RFC 6532), a misplaced
-    envelope ``From `` line. Mail attached to the mail (``message/rfc822``) is
-    neither checked nor searched for the body.
+    charset; a header (Subject, Message-ID, In-Reply-To, References) that decodes to
+    text with CR, LF or NUL in it (an encoded word smuggling a header of its own).
+    Tolerated, because the text still comes out right: stray characters or missing
+    padding in base64, obsolete or slightly malformed headers other than ``From``,
+    non-ASCII bytes in headers (read as UTF-8, RFC 6532), a misplaced envelope
+    ``From `` line. Mail attached to the mail (``message/rfc822``) is neither checked
+    nor searched for the body.
 
     The body is the first ``text/plain`` part that is not an attachment; without
     one, the first ``text/html`` part through :func:`html_to_text` (``html_only``).

@@ -10,8 +10,11 @@ from typing import Literal
 from carrier_rules import Language, SubscriberKind
 from gateway.domain.encoding import Encoding
 from gateway.domain.subscription import OPEN_STATUSES, Subscription, SubscriptionStatus
+from gateway.errors import InvalidMessage
 
 __all__ = [
+    "MAX_AMOUNT",
+    "MAX_USAGE_BYTES",
     "OPEN_STATUSES",
     "AccountStatus",
     "ChargeReason",
@@ -31,6 +34,8 @@ __all__ = [
     "TicketEvent",
     "UsageEvent",
     "UsageRecord",
+    "unicode_problem",
+    "without_surrogates",
 ]
 
 ChargeReason = Literal["registration", "renewal", "cancellation", "refund", "fee", "usage"]
@@ -40,6 +45,35 @@ TicketStatus = Literal["open", "verifying", "closed"]
 TicketKind = Literal["account_closure", "general"]
 TicketSource = Literal["email", "portal"]
 ConversationKind = Literal["opt_in", "retention", "refund"]
+
+#: the most money (đồng) a balance is set to or a top-up adds at once: a trillion
+MAX_AMOUNT = 1_000_000_000_000
+#: the most data one usage report may carry: 10 TB (sums stay far inside int64)
+MAX_USAGE_BYTES = 10**13
+
+
+def unicode_problem(text: str) -> str | None:
+    """Why ``text`` cannot be stored as UTF-8 (a lone surrogate, which JSON's ``\\ud800``
+    can carry), or None when it can."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"not valid Unicode: lone surrogate {text[exc.start]!a} at character {exc.start}"
+    return None
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, so it can be stored and sent."""
+    if unicode_problem(text) is None:
+        return text
+    return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+
+
+def _require_unicode(**fields: str | None) -> None:
+    for name, value in fields.items():
+        problem = None if value is None else unicode_problem(value)
+        if problem is not None:
+            raise InvalidMessage(f'"{name}" is {problem}')
 
 
 @dataclass(slots=True)
@@ -123,6 +157,10 @@ class InboundSms:
     client_id: bool = True
     #: set when the command came by email to ``<shortcode>@<domain>``
     email: EmailOrigin | None = None
+
+    def __post_init__(self) -> None:
+        """Text that cannot be stored is refused here, whatever the transport."""
+        _require_unicode(id=self.id, text=self.text, shortcode=self.shortcode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +255,12 @@ class UsageEvent:
     bytes: int
     #: the reporter's id: a resend with the same id is counted once
     id: str | None = None
+
+    def __post_init__(self) -> None:
+        """Data counts are bounded and text is storable, whatever the transport."""
+        _require_unicode(app=self.app, id=self.id)
+        if isinstance(self.bytes, bool) or not 0 < self.bytes <= MAX_USAGE_BYTES:
+            raise InvalidMessage(f'"bytes" must be from 1 to {MAX_USAGE_BYTES}')
 
 
 @dataclass(frozen=True, slots=True)
