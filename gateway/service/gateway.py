@@ -254,12 +254,12 @@ class GatewayService:
         self._inbox.put_nowait(_Pending(sms, future, loop.time()))
         return future
 
-    def _count_mo(self, shortcode: str, outcome: str) -> None:
+    def _count_mo(self, shortcode: str, outcome: str, n: int = 1) -> None:
         counter = self._mo_counters.get((shortcode, outcome))
         if counter is None:
             counter = self.metrics.mo.labels(shortcode, outcome)
             self._mo_counters[(shortcode, outcome)] = counter
-        counter.inc()
+        counter.inc(n)
 
     async def handle_sms(self, sms: InboundSms) -> SmsResult:
         return await self.submit(sms)
@@ -282,27 +282,36 @@ class GatewayService:
             results = await self._process(batch)
         outgoing: list[Outgoing] = []
         done = asyncio.get_running_loop().time()
+        outcomes: Counter[tuple[str, str]] = Counter()
         for item, result in zip(batch, results, strict=True):
             self.metrics.reply_seconds.observe(done - item.arrived)
+            sms = item.sms
             if isinstance(result, BaseException):
-                self._count_mo(item.sms.shortcode, "failed")
+                outcomes[(sms.shortcode, "failed")] += 1
                 item.future.set_exception(result)
                 continue
-            self._count_mo(item.sms.shortcode, "duplicate" if result.duplicate else "processed")
-            with structlog.contextvars.bound_contextvars(
-                message_id=item.sms.id, msisdn=item.sms.msisdn
-            ):
-                if result.duplicate:
-                    log.info("mo_duplicate", replies=len(result.replies))
-                else:
-                    log.info(
-                        "mo_processed",
-                        shortcode=item.sms.shortcode,
-                        text=clip(item.sms.text),
-                        replies=len(result.replies),
-                    )
-                    outgoing.extend(result.replies)
+            if result.duplicate:
+                outcomes[(sms.shortcode, "duplicate")] += 1
+                log.info(
+                    "mo_duplicate",
+                    message_id=sms.id,
+                    msisdn=sms.msisdn,
+                    replies=len(result.replies),
+                )
+            else:
+                outcomes[(sms.shortcode, "processed")] += 1
+                log.info(
+                    "mo_processed",
+                    message_id=sms.id,
+                    msisdn=sms.msisdn,
+                    shortcode=sms.shortcode,
+                    text=clip(sms.text),
+                    replies=len(result.replies),
+                )
+                outgoing.extend(result.replies)
             item.future.set_result(result)
+        for (shortcode, outcome), n in outcomes.items():
+            self._count_mo(shortcode, outcome, n)
         self._enqueue(outgoing)
         self._on_commit()
         self._wake.set()
