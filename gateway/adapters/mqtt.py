@@ -14,7 +14,7 @@ import asyncio
 import collections
 import contextlib
 import json
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any, Literal, Self, TypeVar
@@ -31,7 +31,7 @@ from gateway.adapters.mqtt_connection import (
     make_client,
     worth_other_version,
 )
-from gateway.domain.model import Outgoing, UsageEvent
+from gateway.domain.model import InboundSms, Outgoing, UsageEvent
 from gateway.errors import GatewayError
 from gateway.service.gateway import GatewayService
 
@@ -117,6 +117,9 @@ class MqttTransport:
         self._linked = asyncio.Event()
         self._last_error: str | None = None
         self._service: GatewayService | None = None
+        # short codes served elsewhere (an SMPP application): their MOs go there
+        self._routed: frozenset[str] = frozenset()
+        self._route: Callable[[InboundSms], Awaitable[None]] | None = None
         self._usage_tasks: set[asyncio.Future[None]] = set()
         # topics we published an empty retained message to: its echo is not an SMS
         self._clearing: collections.Counter[str] = collections.Counter()
@@ -131,6 +134,13 @@ class MqttTransport:
 
     def attach(self, service: GatewayService) -> Self:
         self._service = service
+        return self
+
+    def route(
+        self, shortcodes: frozenset[str], deliver: Callable[[InboundSms], Awaitable[None]]
+    ) -> Self:
+        """MOs to these short codes go to ``deliver`` (acknowledged once it returns)."""
+        self._routed, self._route = shortcodes, deliver
         return self
 
     # -- connection -------------------------------------------------------------------
@@ -265,7 +275,11 @@ class MqttTransport:
                     task.add_done_callback(self._usage_tasks.discard)
                     future = task
                 else:
-                    future = service.submit(parse_mo(topic, payload, service.engine.shortcodes))
+                    sms = parse_mo(topic, payload, service.engine.shortcodes | self._routed)
+                    if self._route is not None and sms.shortcode in self._routed:
+                        future = asyncio.ensure_future(self._route(sms))
+                    else:
+                        future = service.submit(sms)
             except GatewayError as exc:
                 await self._reject(service, "mo_rejected", topic, payload, str(exc))
             if message.qos > 0:
