@@ -146,8 +146,10 @@ def text_field(pdu: Pdu, field: str) -> str:
 
 
 def build(name: str, sequence: int, status: int = Status.ROK, **fields: Any) -> bytes:
-    """Encode a PDU; a response with an error status carries no body (SMPP 3.4, 4.1)."""
-    if (status != Status.ROK and name.endswith("_resp")) or name == "generic_nack":
+    """Encode a PDU; a response with an error status carries no body (SMPP 3.4, 4.1),
+    except a bind's, which keeps its system_id (clients such as smpp34 wait for it)."""
+    bodyless = status != Status.ROK and name.endswith("_resp") and not name.startswith("bind_")
+    if bodyless or name == "generic_nack":
         return HEADER.pack(HEADER_SIZE, _codes.get_command_code(name), status, sequence)
     pdu = _command.factory(name, sequence=sequence, status=status, **fields)
     pdu.sequence = sequence  # smpplib keeps a shared client's number unless told
