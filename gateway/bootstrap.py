@@ -22,6 +22,8 @@ from gateway.adapters.clock import SystemClock, VirtualClock
 from gateway.adapters.http import create_app
 from gateway.adapters.mqtt import MqttTransport
 from gateway.adapters.mqtt_connection import MqttEndpoint
+from gateway.adapters.publishers import CompositePublisher
+from gateway.adapters.smpp import Account, SmppServer, SmppStore, load_accounts
 from gateway.adapters.smtp import SmtpIntake, start_smtp_server
 from gateway.adapters.smtp_relay import SinkSender, SmtpRelay, parse_relay_url
 from gateway.errors import SettingError
@@ -88,6 +90,7 @@ class Running:
     mqtt_port: int
     smtp_port: int
     service: GatewayService
+    smpp_port: int = 0
 
 
 def _listen(host: str, port: int, *, what: str) -> socket.socket:
@@ -116,6 +119,19 @@ def _listen(host: str, port: int, *, what: str) -> socket.socket:
     return sock
 
 
+def _smpp_accounts(settings: Settings, catalogs: Mapping[str, Catalog]) -> Mapping[str, Account]:
+    """The SMPP accounts; an application may not own a short code a catalog serves."""
+    accounts = load_accounts(settings.smpp_accounts)
+    for account in accounts.values():
+        for code in account.short_codes:
+            if code in catalogs:
+                raise SettingError(
+                    "smpp_accounts",
+                    f"{account.system_id}: short code {code} is served by a catalog already",
+                )
+    return accounts
+
+
 def _clock_note(settings: Settings, stored: datetime | None) -> dict[str, str]:
     """Say so when a virtual clock resumed the stored time instead of the given start."""
     start = settings.clock_start
@@ -142,6 +158,7 @@ async def serve(
     configure_logging(settings.log_level, settings.log_format)
     catalogs = load_catalogs(settings.catalogs)
     policy = load_support_policy(settings.support_policy)
+    accounts = _smpp_accounts(settings, catalogs)
     tz = ZoneInfo(settings.display_timezone)
     async with contextlib.AsyncExitStack() as stack:
         # another gateway on this database first: it is likely on these ports too
@@ -151,6 +168,9 @@ async def serve(
         )
         smtp_sock = stack.enter_context(
             _listen(settings.smtp_host, settings.smtp_port, what="smtp")
+        )
+        smpp_sock = stack.enter_context(
+            _listen(settings.smpp_host, settings.smpp_port, what="smpp")
         )
         database = await open_database(
             store, settings, stack, fresh=fresh, stamp=SystemClock().now()
@@ -205,11 +225,12 @@ async def serve(
             retry_base=settings.mail_retry_base,
             retry_max=settings.mail_retry_max,
         )
+        publisher = CompositePublisher(transport)
         service = GatewayService(
             engine=engine,
             store=store,
             clock=clock,
-            publisher=transport,
+            publisher=publisher,
             on_commit=delivery.notify,
             data_rate_per_mb=settings.data_rate_per_mb,
             rate_limiter=MoRateLimiter(rate=settings.mo_rate_limit, burst=settings.mo_burst),
@@ -226,6 +247,14 @@ async def serve(
         delivery.events = service.events
         await stack.enter_async_context(delivery)
         await stack.enter_async_context(service)
+        smpp_store = await stack.enter_async_context(
+            SmppStore(store.path, synchronous=settings.sqlite_synchronous)
+        )
+        smpp = await stack.enter_async_context(
+            SmppServer(accounts=accounts, service=service, store=smpp_store, sock=smpp_sock, tz=tz)
+        )
+        publisher.add(smpp)
+        transport.route(smpp.shortcodes, smpp.deliver_mo)
         support = SupportService(gateway=service, desk=TicketDesk(engine=engine, policy=policy))
         smtp_server = await start_smtp_server(
             intake=SmtpIntake(support=support, max_recipients=settings.smtp_max_recipients),
@@ -262,6 +291,12 @@ async def serve(
                     "protocol": transport.protocol_in_use,
                 },
                 "shortcodes": sorted(catalogs),
+                "smpp": {
+                    "host": settings.smpp_host,
+                    "port": smpp.port,
+                    "accounts": sorted(accounts),
+                    "shortcodes": sorted(smpp.shortcodes),
+                },
                 "smtp": {
                     "host": settings.smtp_host,
                     "port": smtp_port,
@@ -305,6 +340,7 @@ async def serve(
                 http=f"http://{settings.http_host}:{http_port}",
                 mqtt=endpoint.url,
                 smtp=f"smtp://{settings.smtp_host}:{smtp_port}",
+                smpp=f"smpp://{settings.smpp_host}:{smpp.port}",
                 mail_domain=settings.mail_domain,
                 mail_delivery=sender.describe(),
                 clock=clock.mode,
@@ -314,7 +350,11 @@ async def serve(
                 **_clock_note(settings, database.virtual_now),
             )
             if on_ready is not None:
-                on_ready(Running(settings.http_host, http_port, host, port, smtp_port, service))
+                on_ready(
+                    Running(
+                        settings.http_host, http_port, host, port, smtp_port, service, smpp.port
+                    )
+                )
             await http_task  # returns on SIGINT/SIGTERM: HTTP has stopped taking requests
             # an orderly stop: no more intake, the last batch committed, its replies out
             smtp_server.close()

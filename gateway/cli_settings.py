@@ -54,6 +54,9 @@ HELP: dict[str, str] = {
     "smtp_auth": "required: AUTH PLAIN/LOGIN against the SMTP users (no TLS: keep it on loopback)",
     "smtp_users": 'JSON object of user to password, e.g. {"harness": "s3cret"}',
     "smtp_relay_url": "smtp://[user:pass@]host[:port] (?starttls=true) or smtps://...; unset: the built-in sink",
+    "smpp_host": "address of the SMPP server (the SMSC that ESMEs bind to)",
+    "smpp_port": "SMPP port (0 picks a free one, logged)",
+    "smpp_accounts": "the SMPP accounts (TOML, see docs/smpp.md); unset: the built-in demo accounts",
     "mail_retry_base": "relay retries back off from this many seconds, doubling",
     "mail_retry_max": "the longest wait between relay retries, in seconds",
     "data_rate_per_mb": "data outside any pack, per started MB, for apps no catalog prices",
@@ -73,6 +76,7 @@ _SHOWN_DEFAULTS = {
     "clock_start": "now",
     "mqtt_url": "unset",
     "smtp_users": "{}",
+    "smpp_accounts": "the demo accounts",
 }
 #: a setting with its own flag name (repeatable)
 _APPENDED = {"catalogs": "--catalog"}

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     smtp_users: dict[str, SecretStr] = Field(default_factory=dict)
     #: ``smtp://[user:pass@]host[:port]`` or ``smtps://...``; unset: keep mail in the sink
     smtp_relay_url: str | None = None
+    smpp_host: str = "127.0.0.1"
+    #: 0 picks a free port (logged at start-up)
+    smpp_port: int = Field(default=2775, ge=0, le=65535)
+    #: the SMPP accounts (TOML); unset: the built-in demo accounts
+    smpp_accounts: FilePath | None = None
     #: delivery retries back off from this many seconds, doubling, up to the maximum
     mail_retry_base: float = Field(default=2.0, gt=0)
     mail_retry_max: float = Field(default=300.0, gt=0)

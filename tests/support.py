@@ -80,6 +80,7 @@ class GatewayProcess:
     env: dict[str, str]
     http_port: int = field(default_factory=free_port)
     smtp_port: int = field(default_factory=free_port)
+    smpp_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     runs: int = 0
 
@@ -95,6 +96,7 @@ class GatewayProcess:
         env = {
             **os.environ,
             "SCGW_SMTP_PORT": str(self.smtp_port),
+            "SCGW_SMPP_PORT": str(self.smpp_port),
             **self.env,
             "SCGW_HTTP_PORT": str(self.http_port),
         }

@@ -14,10 +14,10 @@ import asyncio
 import collections
 import contextlib
 import json
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 import aiomqtt
 import structlog
@@ -31,7 +31,7 @@ from gateway.adapters.mqtt_connection import (
     make_client,
     worth_other_version,
 )
-from gateway.domain.model import Outgoing, UsageEvent
+from gateway.domain.model import InboundSms, Outgoing, UsageEvent
 from gateway.errors import GatewayError
 from gateway.service.inbound import Inbound
 
@@ -118,6 +118,9 @@ class MqttTransport:
         self._last_error: str | None = None
         self._intake = asyncio.Event()  # cleared: MOs wait at the broker (shutdown)
         self._intake.set()
+        # short codes served elsewhere (an SMPP application): their MOs go there
+        self._routed: frozenset[str] = frozenset()
+        self._route: Callable[[InboundSms], Awaitable[None]] | None = None
         self._usage_tasks: set[asyncio.Future[None]] = set()
         # topics we published an empty retained message to: its echo is not an SMS
         self._clearing: collections.Counter[str] = collections.Counter()
@@ -134,6 +137,13 @@ class MqttTransport:
         """Take no more MOs (they stay unacknowledged at the broker, for the next run);
         MTs are still published. The first step of an orderly shutdown."""
         self._intake.clear()
+
+    def route(
+        self, shortcodes: frozenset[str], deliver: Callable[[InboundSms], Awaitable[None]]
+    ) -> Self:
+        """MOs to these short codes go to ``deliver`` (acknowledged once it returns)."""
+        self._routed, self._route = shortcodes, deliver
+        return self
 
     # -- connection -------------------------------------------------------------------
 
@@ -267,7 +277,11 @@ class MqttTransport:
                     task.add_done_callback(self._usage_tasks.discard)
                     future = task
                 else:
-                    future = service.submit(parse_mo(topic, payload, service.shortcodes))
+                    sms = parse_mo(topic, payload, service.shortcodes | self._routed)
+                    if self._route is not None and sms.shortcode in self._routed:
+                        future = asyncio.ensure_future(self._route(sms))
+                    else:
+                        future = service.submit(sms)
             except GatewayError as exc:
                 await self._reject(service, "mo_rejected", topic, payload, str(exc))
             if message.qos > 0:
