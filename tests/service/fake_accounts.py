@@ -164,7 +164,7 @@ class FakeUsage:
         return any(u.msisdn == msisdn and u.event_id == event_id for u in self._state.usage)
 
     def all_of(self, msisdn: str) -> list[UsageRecord]:
-        return [u for u in self._state.usage if u.msisdn == msisdn]
+        return sorted((u for u in self._state.usage if u.msisdn == msisdn), key=lambda u: u.at)
 
 
 class FakeConversations:

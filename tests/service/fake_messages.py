@@ -112,7 +112,7 @@ class FakeConsole:
         return found[-limit:]
 
     def activity(self, msisdn: str) -> list[LiveEvent]:
-        return [e for e in self._state.activity if e.msisdn == msisdn]
+        return sorted((e for e in self._state.activity if e.msisdn == msisdn), key=lambda e: e.at)
 
 
 class FakeReports:
@@ -125,7 +125,10 @@ class FakeReports:
         )
 
     def activity_between(self, kind: str, start: datetime, end: datetime) -> list[LiveEvent]:
-        return [e for e in self._state.activity if e.kind == kind and start <= e.at < end]
+        return sorted(
+            (e for e in self._state.activity if e.kind == kind and start <= e.at < end),
+            key=lambda e: e.at,
+        )
 
     def active_at(self, instants: Sequence[datetime]) -> list[int]:
         return [
