@@ -108,7 +108,7 @@ async def open_database(
         raise SettingError("database_url", str(exc)) from exc
 
     def read(q: Queries) -> tuple[str | None, str | None]:
-        return q.get_meta(CLOCK_MODE_KEY), q.get_meta(VIRTUAL_NOW_KEY)
+        return q.meta.get(CLOCK_MODE_KEY), q.meta.get(VIRTUAL_NOW_KEY)
 
     stored, virtual_now = await store.query(read)
     if stored is None and virtual_now is not None:
@@ -122,7 +122,7 @@ async def open_database(
         )
     if stored is None:
         mode = settings.clock
-        await store.transaction(lambda tx: tx.set_meta(CLOCK_MODE_KEY, mode))
+        await store.transaction(lambda tx: tx.meta.set(CLOCK_MODE_KEY, mode))
     return OpenedDatabase(
         store=store,
         virtual_now=None if virtual_now is None else datetime.fromisoformat(virtual_now),

@@ -111,7 +111,7 @@ def console_router(service: GatewayService, *, tz: tzinfo) -> APIRouter:
         needle = query.strip()
         if needle.startswith("0") and needle[1:].isdigit():
             needle = "84" + needle[1:]
-        found = await service.read(lambda q: q.search_subscribers(needle, limit))
+        found = await service.read(lambda q: q.console.search(needle, limit))
         return {
             "subscribers": [
                 {
@@ -128,7 +128,7 @@ def console_router(service: GatewayService, *, tz: tzinfo) -> APIRouter:
     @router.get("/api/subscribers/{msisdn}/invoices", tags=["console"])
     async def invoices(msisdn: str) -> dict[str, Any]:
         number = canonical_msisdn(msisdn)
-        months = await service.checked(number, lambda q: q.invoice_months(number))
+        months = await service.checked(number, lambda q: q.billing.invoice_months(number))
         return {
             "invoices": [
                 {"month": month, "total": total, "lines": lines} for month, total, lines in months
@@ -154,7 +154,9 @@ def console_router(service: GatewayService, *, tz: tzinfo) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> dict[str, Any]:
         number = canonical_msisdn(msisdn)
-        found = await service.checked(number, lambda q: q.messages(number, shortcode, limit))
+        found = await service.checked(
+            number, lambda q: q.console.messages(number, shortcode, limit)
+        )
         return {"messages": [message_json(m) for m in found]}
 
     @router.get("/api/subscribers/{msisdn}/timeline", tags=["console"])
@@ -163,7 +165,11 @@ def console_router(service: GatewayService, *, tz: tzinfo) -> APIRouter:
         number = canonical_msisdn(msisdn)
 
         def gather(q: Any) -> tuple[list[MessageRecord], list[ChargeRecord], list[LiveEvent]]:
-            return q.messages(number, None, 1000), q.charges(number), q.activity(number)
+            return (
+                q.console.messages(number, None, 1000),
+                q.billing.charges(number),
+                q.console.activity(number),
+            )
 
         sms, charges, activity = await service.checked(number, gather)
         # at one instant: the MO, what it caused (charges, plan events), then the replies
@@ -222,7 +228,7 @@ def console_router(service: GatewayService, *, tz: tzinfo) -> APIRouter:
     ) -> dict[str, Any]:
         """Charges net of refunds over the last ``days`` local days, by plan or by day."""
         _, start, end = window(days)
-        charges = await service.read(lambda q: q.charges_between(start, end))
+        charges = await service.read(lambda q: q.reports.charges_between(start, end))
         totals: dict[str, list[int]] = {}
         for c in charges:
             key = c.package if by == "package" else local_day(c.at).isoformat()
@@ -243,7 +249,7 @@ def console_router(service: GatewayService, *, tz: tzinfo) -> APIRouter:
         first, _, _ = window(days)
         now = service.clock.now()
         ends = [min(day_start(first + timedelta(days=i + 1)), now) for i in range(days)]
-        counts = await service.read(lambda q: q.active_at(ends))
+        counts = await service.read(lambda q: q.reports.active_at(ends))
         return {
             "rows": [
                 {"day": (first + timedelta(days=i)).isoformat(), "active": n}
@@ -257,7 +263,9 @@ def console_router(service: GatewayService, *, tz: tzinfo) -> APIRouter:
         first, start, end = window(days)
 
         def gather(q: Any) -> tuple[list[ChargeRecord], list[LiveEvent]]:
-            return q.charges_between(start, end), q.activity_between("renewal_failed", start, end)
+            return q.reports.charges_between(start, end), q.reports.activity_between(
+                "renewal_failed", start, end
+            )
 
         charges, failures = await service.read(gather)
         rows = {

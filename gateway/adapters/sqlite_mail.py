@@ -1,18 +1,17 @@
-"""The email channel's part of a SQLite session: recorded mail and support tickets."""
+"""The email channel on SQLite: the mail queue, the mailbox and support tickets."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
+from gateway.adapters.sqlite_buffer import WriteBuffer
 from gateway.adapters.sqlite_codec import Row, from_micros, micros, opt_dt, opt_micros
 from gateway.domain.mail import OutgoingMail, StoredMail
 from gateway.domain.model import Ticket, TicketEvent
 
-__all__ = ["INSERT_MAIL", "MailSessionMixin", "mail_row"]
+__all__ = ["INSERT_MAIL", "SqliteMail", "SqliteMailbox", "SqliteTickets", "mail_row"]
 
 _MAIL_COLUMNS = (
     "id, kind, sender, sender_name, recipients, subject, body, at, msisdn, ticket_id,"
@@ -115,35 +114,29 @@ def _ticket(r: Row) -> Ticket:
     )
 
 
-class MailSessionMixin:
-    """Mail and tickets for ``SqliteSession`` (which provides the connection and buffers).
+class SqliteMail:
+    """The ``MailQueue`` port and the ``MailQueueReads`` model.
 
     Mail rows are buffered like the other appends (a burst of renewals mails in one
-    ``executemany``); tickets are rare and written at once.
+    ``executemany``); the updates after delivery are written at once.
     """
 
-    _conn: sqlite3.Connection
+    __slots__ = ("_buffer", "_conn", "_flush", "_queued", "_read", "_write")
 
-    def flush(self) -> None:
-        raise NotImplementedError
+    def __init__(self, buffer: WriteBuffer) -> None:
+        self._buffer = buffer
+        self._conn = buffer.conn
+        self._flush = buffer.flush
+        self._read = buffer.read
+        self._write = buffer.write
+        self._queued = buffer.appended(INSERT_MAIL)
 
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        raise NotImplementedError
+    def add(self, mail: OutgoingMail) -> None:
+        self._queued.append(mail_row(mail))
+        self._buffer.dirty = True
 
-    def _append(self, sql: str, row: Row) -> None:
-        raise NotImplementedError
-
-    def _write(self, sql: str, params: Sequence[Any]) -> None:
-        self.flush()
-        self._conn.execute(sql, params)
-
-    # mail ------------------------------------------------------------------------------
-
-    def add_mail(self, mail: OutgoingMail) -> None:
-        self._append(INSERT_MAIL, mail_row(mail))
-
-    def mail_sent(self, ids: Sequence[str], at: datetime) -> None:
-        self.flush()
+    def sent(self, ids: Sequence[str], at: datetime) -> None:
+        self._flush()
         stamp = micros(at)
         self._conn.executemany(
             "UPDATE mail SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
@@ -151,22 +144,22 @@ class MailSessionMixin:
             [(stamp, i) for i in ids],
         )
 
-    def mail_retry(self, mail_id: str, *, attempts: int, next_at: datetime, error: str) -> None:
+    def retry(self, mail_id: str, *, attempts: int, next_at: datetime, error: str) -> None:
         self._write(
             "UPDATE mail SET attempts = ?, next_attempt_at = ?, last_error = ?"
             " WHERE id = ? AND status = 'queued'",
             (attempts, micros(next_at), error, mail_id),
         )
 
-    def mail_failed(self, mail_id: str, *, attempts: int, error: str) -> None:
+    def failed(self, mail_id: str, *, attempts: int, error: str) -> None:
         self._write(
             "UPDATE mail SET status = 'failed', attempts = ?, last_error = ?"
             " WHERE id = ? AND status = 'queued'",
             (attempts, error, mail_id),
         )
 
-    def delete_mail(self, ids: Sequence[str] | None) -> int:
-        self.flush()
+    def delete(self, ids: Sequence[str] | None) -> int:
+        self._flush()
         if ids is None:
             hidden = self._conn.execute(
                 "UPDATE mail SET deleted = 1 WHERE status = 'queued' AND deleted = 0"
@@ -183,22 +176,32 @@ class MailSessionMixin:
             ).rowcount
         return removed
 
-    def mark_mail_read(self, mail_id: str) -> None:
+    def mark_read(self, mail_id: str) -> None:
         self._write("UPDATE mail SET read = 1 WHERE id = ?", (mail_id,))
 
-    def queued_mail(self, due: datetime, limit: int) -> list[StoredMail]:
+    def due(self, until: datetime, limit: int) -> list[StoredMail]:
         rows = self._read(
             f"SELECT {_MAIL_COLUMNS} FROM mail WHERE status = 'queued'"  # noqa: S608
             " AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?",
-            (micros(due), limit),
+            (micros(until), limit),
         ).fetchall()
         return [_stored_mail(r) for r in rows]
 
-    def next_mail_attempt(self) -> datetime | None:
+    def next_attempt(self) -> datetime | None:
         row = self._read("SELECT min(next_attempt_at) FROM mail WHERE status = 'queued'").fetchone()
         return opt_dt(row[0])
 
-    def mails(self, *, start: int, limit: int) -> tuple[list[StoredMail], int, int]:
+
+class SqliteMailbox:
+    """The ``MailboxReads`` model: recorded mail not deleted, newest first."""
+
+    __slots__ = ("_conn", "_read")
+
+    def __init__(self, buffer: WriteBuffer) -> None:
+        self._conn = buffer.conn
+        self._read = buffer.read
+
+    def page(self, *, start: int, limit: int) -> tuple[list[StoredMail], int, int]:
         rows = self._read(
             f"SELECT {_MAIL_COLUMNS} FROM mail WHERE deleted = 0"  # noqa: S608
             " ORDER BY seq DESC LIMIT ? OFFSET ?",
@@ -209,41 +212,50 @@ class MailSessionMixin:
         ).fetchone()
         return [_stored_mail(r) for r in rows], int(total), int(unread)
 
-    def all_mail(self, limit: int) -> list[StoredMail]:
+    def newest(self, limit: int) -> list[StoredMail]:
         rows = self._read(
             f"SELECT {_MAIL_COLUMNS} FROM mail WHERE deleted = 0 ORDER BY seq DESC LIMIT ?",  # noqa: S608
             (limit,),
         ).fetchall()
         return [_stored_mail(r) for r in rows]
 
-    def get_mail(self, mail_id: str) -> StoredMail | None:
+    def get(self, mail_id: str) -> StoredMail | None:
         row = self._read(
             f"SELECT {_MAIL_COLUMNS} FROM mail WHERE id = ? AND deleted = 0",  # noqa: S608
             (mail_id,),
         ).fetchone()
         return None if row is None else _stored_mail(row)
 
-    def ticket_mail(self, ticket_id: int) -> list[StoredMail]:
+
+class SqliteTickets:
+    """The ``Tickets`` port and the ``TicketReads`` model (tickets are rare: written at once)."""
+
+    __slots__ = ("_conn", "_read", "_write")
+
+    def __init__(self, buffer: WriteBuffer) -> None:
+        self._conn = buffer.conn
+        self._read = buffer.read
+        self._write = buffer.write
+
+    def mail(self, ticket_id: int) -> list[StoredMail]:
         rows = self._read(
             f"SELECT {_MAIL_COLUMNS} FROM mail WHERE ticket_id = ? ORDER BY seq",  # noqa: S608
             (ticket_id,),
         ).fetchall()
         return [_stored_mail(r) for r in rows]
 
-    # tickets ---------------------------------------------------------------------------
-
-    def next_ticket_id(self) -> int:
+    def next_id(self) -> int:
         row = self._read("SELECT coalesce(max(id), 0) + 1 FROM tickets").fetchone()
         return int(row[0])
 
-    def get_ticket(self, ticket_id: int) -> Ticket | None:
+    def get(self, ticket_id: int) -> Ticket | None:
         row = self._read(
             f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?",  # noqa: S608
             (ticket_id,),
         ).fetchone()
         return None if row is None else _ticket(row)
 
-    def put_ticket(self, t: Ticket) -> None:
+    def put(self, t: Ticket) -> None:
         self._write(
             _UPSERT_TICKET,
             (
@@ -268,24 +280,24 @@ class MailSessionMixin:
             ),
         )
 
-    def tickets(self) -> list[Ticket]:
+    def all(self) -> list[Ticket]:
         rows = self._read(f"SELECT {_TICKET_COLUMNS} FROM tickets ORDER BY id").fetchall()  # noqa: S608
         return [_ticket(r) for r in rows]
 
-    def add_ticket_event(self, e: TicketEvent) -> None:
+    def add_event(self, e: TicketEvent) -> None:
         self._write(
             "INSERT INTO ticket_events (ticket_id, at, status, note) VALUES (?, ?, ?, ?)",
             (e.ticket_id, micros(e.at), e.status, e.note),
         )
 
-    def ticket_events(self, ticket_id: int) -> list[TicketEvent]:
+    def events(self, ticket_id: int) -> list[TicketEvent]:
         rows = self._read(
             "SELECT ticket_id, at, status, note FROM ticket_events WHERE ticket_id = ? ORDER BY id",
             (ticket_id,),
         ).fetchall()
         return [TicketEvent(r[0], from_micros(r[1]), r[2], r[3]) for r in rows]
 
-    def ticket_of_mail(self, message_ids: Sequence[str]) -> int | None:
+    def of_mail(self, message_ids: Sequence[str]) -> int | None:
         for message_id in message_ids:
             local, _, _ = message_id.partition("@")
             row = self._read(

@@ -1,33 +1,26 @@
-"""The policy engine's part of a SQLite session: conversations and usage records."""
+"""The policy engine's storage on SQLite: conversations and usage records (written at once)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Sequence
-from typing import Any
 
+from gateway.adapters.sqlite_buffer import WriteBuffer
 from gateway.adapters.sqlite_codec import Row, from_micros, micros
 from gateway.domain.model import Conversation, UsageRecord
 
-__all__ = ["PolicySessionMixin"]
+__all__ = ["SqliteConversations", "SqliteUsage"]
 
 
-class PolicySessionMixin:
-    """Conversations (one open question per sender and short code) and usage records."""
+class SqliteConversations:
+    """The ``Conversations`` port: one open question per sender and short code."""
 
-    _conn: sqlite3.Connection
+    __slots__ = ("_read", "_write")
 
-    def flush(self) -> None:
-        raise NotImplementedError
+    def __init__(self, buffer: WriteBuffer) -> None:
+        self._read = buffer.read
+        self._write = buffer.write
 
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        raise NotImplementedError
-
-    def _write(self, sql: str, params: Sequence[Any]) -> None:
-        raise NotImplementedError
-
-    def get_conversation(self, msisdn: str, shortcode: str) -> Conversation | None:
+    def get(self, msisdn: str, shortcode: str) -> Conversation | None:
         row = self._read(
             "SELECT msisdn, shortcode, kind, package, data, started_at, expires_at"
             " FROM conversations WHERE msisdn = ? AND shortcode = ?",
@@ -45,7 +38,7 @@ class PolicySessionMixin:
             expires_at=from_micros(row[6]),
         )
 
-    def put_conversation(self, c: Conversation) -> None:
+    def put(self, c: Conversation) -> None:
         self._write(
             "INSERT INTO conversations (msisdn, shortcode, kind, package, data, started_at,"
             " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msisdn, shortcode) DO UPDATE"
@@ -62,25 +55,35 @@ class PolicySessionMixin:
             ),
         )
 
-    def delete_conversation(self, msisdn: str, shortcode: str) -> None:
+    def delete(self, msisdn: str, shortcode: str) -> None:
         self._write(
             "DELETE FROM conversations WHERE msisdn = ? AND shortcode = ?", (msisdn, shortcode)
         )
 
-    def add_usage(self, u: UsageRecord) -> None:
+
+class SqliteUsage:
+    """The ``Usage`` port and the ``UsageReads`` model."""
+
+    __slots__ = ("_read", "_write")
+
+    def __init__(self, buffer: WriteBuffer) -> None:
+        self._read = buffer.read
+        self._write = buffer.write
+
+    def add(self, u: UsageRecord) -> None:
         self._write(
             "INSERT INTO usage (msisdn, app, bytes, at, subscription_id, charge_id, event_id)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (u.msisdn, u.app, u.bytes, micros(u.at), u.subscription_id, u.charge_id, u.event_id),
         )
 
-    def usage_seen(self, msisdn: str, event_id: str) -> bool:
+    def seen(self, msisdn: str, event_id: str) -> bool:
         row = self._read(
             "SELECT 1 FROM usage WHERE msisdn = ? AND event_id = ?", (msisdn, event_id)
         ).fetchone()
         return row is not None
 
-    def usage(self, msisdn: str) -> list[UsageRecord]:
+    def all_of(self, msisdn: str) -> list[UsageRecord]:
         rows = self._read(
             "SELECT msisdn, app, bytes, at, subscription_id, charge_id, event_id FROM usage"
             " WHERE msisdn = ? ORDER BY at, id",

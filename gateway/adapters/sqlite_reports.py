@@ -1,17 +1,19 @@
-"""The console's part of a SQLite session: search, conversations, timeline, reports."""
+"""The console on SQLite: the activity log, the views of one subscriber, and reports."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from gateway.adapters.sqlite_billing import CHARGE_COLUMNS, charge_of
+from gateway.adapters.sqlite_buffer import WriteBuffer
 from gateway.adapters.sqlite_codec import Row, from_micros, micros
+from gateway.adapters.sqlite_subscribers import SUBSCRIBER_COLUMNS, subscriber_of
 from gateway.domain.events import LiveEvent
-from gateway.domain.model import MessageRecord, Subscriber
+from gateway.domain.model import ChargeRecord, MessageRecord, Subscriber
 
-__all__ = ["ReportsSessionMixin"]
+__all__ = ["SqliteActivityLog", "SqliteConsole", "SqliteReports"]
 
 _ACTIVE_AT = (
     "SELECT count(*) FROM subscriptions WHERE started_at <= ?"
@@ -35,21 +37,15 @@ def _activity(r: Row) -> LiveEvent:
     return LiveEvent(kind=r[0], at=from_micros(r[5]), fields=fields)
 
 
-class ReportsSessionMixin:
-    """Read-only views for the operator console (and a write for the activity rows)."""
+class SqliteActivityLog:
+    """The ``ActivityLog`` port (rare: written at once)."""
 
-    _conn: sqlite3.Connection
+    __slots__ = ("_write",)
 
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        raise NotImplementedError
+    def __init__(self, buffer: WriteBuffer) -> None:
+        self._write = buffer.write
 
-    def _write(self, sql: str, params: Sequence[Any]) -> None:
-        raise NotImplementedError
-
-    def _select_subscribers(self, sql: str, params: Sequence[Any]) -> list[Subscriber]:
-        raise NotImplementedError
-
-    def add_activity(self, event: LiveEvent) -> None:
+    def add(self, event: LiveEvent) -> None:
         f = event.fields
         self._write(
             "INSERT INTO activity (kind, msisdn, package, amount, status, at)"
@@ -64,20 +60,24 @@ class ReportsSessionMixin:
             ),
         )
 
-    def search_subscribers(self, query: str, limit: int) -> list[Subscriber]:
+
+class SqliteConsole:
+    """The ``ConsoleReads`` model: search, and the views of one subscriber."""
+
+    __slots__ = ("_known", "_read")
+
+    def __init__(self, buffer: WriteBuffer) -> None:
+        self._read = buffer.read
+        self._known = buffer.subscribers
+
+    def search(self, query: str, limit: int) -> list[Subscriber]:
         pattern = f"%{query}%"
-        return self._select_subscribers(
+        rows = self._read(
+            f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers"  # noqa: S608
             " WHERE msisdn LIKE ? OR email LIKE ? ORDER BY msisdn LIMIT ?",
             (pattern, pattern, limit),
-        )
-
-    def invoice_months(self, msisdn: str) -> list[tuple[str, int, int]]:
-        rows = self._read(
-            "SELECT month, sum(amount), count(*) FROM invoice_lines WHERE msisdn = ?"
-            " GROUP BY month ORDER BY month DESC",
-            (msisdn,),
         ).fetchall()
-        return [(r[0], int(r[1]), int(r[2])) for r in rows]
+        return [self._known.get(r[0]) or subscriber_of(r) for r in rows]
 
     def messages(self, msisdn: str, shortcode: str | None, limit: int) -> list[MessageRecord]:
         same_code = "" if shortcode is None else " AND shortcode = ?"
@@ -104,6 +104,22 @@ class ReportsSessionMixin:
         ).fetchall()
         return [_activity(r) for r in rows]
 
+
+class SqliteReports:
+    """The ``ReportReads`` model: figures over every subscriber."""
+
+    __slots__ = ("_read",)
+
+    def __init__(self, buffer: WriteBuffer) -> None:
+        self._read = buffer.read
+
+    def charges_between(self, start: datetime, end: datetime) -> list[ChargeRecord]:
+        rows = self._read(
+            f"SELECT {CHARGE_COLUMNS} FROM charges WHERE at >= ? AND at < ? ORDER BY at",  # noqa: S608
+            (micros(start), micros(end)),
+        ).fetchall()
+        return [charge_of(r) for r in rows]
+
     def activity_between(self, kind: str, start: datetime, end: datetime) -> list[LiveEvent]:
         rows = self._read(
             "SELECT kind, msisdn, package, amount, status, at FROM activity"
@@ -119,3 +135,13 @@ class ReportsSessionMixin:
             row = self._read(_ACTIVE_AT, (at, at)).fetchone()
             counts.append(int(row[0]))
         return counts
+
+    def stats(self) -> dict[str, Any]:
+        one = self._read
+        return {
+            "subscribers": one("SELECT count(*) FROM subscribers").fetchone()[0],
+            "open_subscriptions": one(
+                "SELECT count(*) FROM subscriptions WHERE next_action_at IS NOT NULL"
+            ).fetchone()[0],
+            "unpublished": one("SELECT count(*) FROM outbox WHERE published = 0").fetchone()[0],
+        }

@@ -25,6 +25,7 @@ from carrier_rules import (
 )
 from gateway.domain.model import Subscription
 from gateway.service.ports import Transaction
+from gateway.service.read_models import MetaReads
 from gateway.service.replies import Replies
 
 __all__ = ["DONE_PREFIX", "Notice", "PriceNotices"]
@@ -38,7 +39,8 @@ _RENEWING = frozenset({"trial", "active", "renewal_failed", "paused"})
 class MetaReader(Protocol):
     """What finding the next announcement reads: a transaction or the read-only queries."""
 
-    def get_meta(self, key: str) -> str | None: ...
+    @property
+    def meta(self) -> MetaReads: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,7 @@ class PriceNotices:
                 return None
             if a.key in self._done:
                 continue
-            if tx.get_meta(DONE_PREFIX + a.key) is not None:
+            if tx.meta.get(DONE_PREFIX + a.key) is not None:
                 if a.key not in self._marked:
                     self._done.add(a.key)
                 continue
@@ -85,7 +87,7 @@ class PriceNotices:
 
     def mark_done(self, tx: Transaction, announcement: Announcement, at: datetime) -> None:
         self._marked.add(announcement.key)
-        tx.set_meta(DONE_PREFIX + announcement.key, at.isoformat())
+        tx.meta.set(DONE_PREFIX + announcement.key, at.isoformat())
 
     @staticmethod
     def owed(

@@ -35,10 +35,10 @@ def answer(
     """Answer this short code's open question with ``reply`` (``Y``, ``N`` or a digit)."""
     replies = ctx.catalogue.replies[catalog.shortcode]
     tx = ctx.tx
-    conversation = tx.get_conversation(subscriber.msisdn, catalog.shortcode)
+    conversation = tx.conversations.get(subscriber.msisdn, catalog.shortcode)
     if conversation is None:
         return [replies.render(lang, "no_conversation", commands=replies.commands(lang))]
-    tx.delete_conversation(subscriber.msisdn, catalog.shortcode)
+    tx.conversations.delete(subscriber.msisdn, catalog.shortcode)
     if now > conversation.expires_at:
         return [replies.render(lang, "conversation_expired")]
     code = conversation.package
@@ -48,7 +48,7 @@ def answer(
     if conversation.kind == "refund":
         choice = _REFUND_CHOICES.get(reply)
         if choice is None:  # not one of the three: ask again, still open
-            tx.put_conversation(conversation)
+            tx.conversations.put(conversation)
             asked = int(str(conversation.data.get("amount", 0)))
             return [texts.refund_question(product, asked, _asked_end(ctx, conversation), lang)]
         if choice == "keep":
@@ -68,7 +68,7 @@ def answer(
         return [replies.render(lang, "declined")]
     if conversation.kind == "opt_in":
         if reply != "Y":  # a digit is no answer to a yes/no question: ask again
-            tx.put_conversation(conversation)
+            tx.conversations.put(conversation)
             amount = conversation.data.get("amount", product.package.price)
             return [texts.opt_in_question(product, int(str(amount)), lang)]
         return subscribe.subscribe(ctx, subscriber, code, lang, now, message_id, confirmed=True)
@@ -92,12 +92,14 @@ def _retention(
     choices = [str(c) for c in offered] if isinstance(offered, list) else []
     index = int(reply) - 1 if reply.isdigit() else -1
     if not 0 <= index < len(choices):
-        ctx.tx.put_conversation(conversation)  # still open: ask again
+        ctx.tx.conversations.put(conversation)  # still open: ask again
         return [texts.offers_text(product, retention_offers(catalog, product.package), lang)]
     choice = choices[index]
     if choice == "cancel":
         return cancel.cancel(ctx, subscriber, code, lang, now, message_id, offers_made=True)
-    sub = next((s for s in ctx.tx.open_subscriptions(subscriber.msisdn) if s.package == code), None)
+    sub = next(
+        (s for s in ctx.tx.subscriptions.open_of(subscriber.msisdn) if s.package == code), None
+    )
     replies = ctx.catalogue.replies[catalog.shortcode]
     if sub is None:
         return [replies.render(lang, "not_registered", package=code)]
@@ -107,7 +109,7 @@ def _retention(
         return [_pause(ctx, subscriber, sub, product, retention.pause_cycles, lang)]
     target = ctx.catalogue.product(retention.switch_to or code)
     sub.accept_switch(target.package.code)
-    ctx.tx.put_subscription(sub)
+    ctx.tx.subscriptions.put(sub)
     return [
         replies.render(
             lang,
@@ -135,7 +137,7 @@ def _pause(
     for _ in range(cycles):
         resume = period_from(rule, resume, zone, billing.billing_day(sub, zone)).renews_at
     sub.pause(resume)
-    ctx.tx.put_subscription(sub)
+    ctx.tx.subscriptions.put(sub)
     replies = product.replies
     return replies.render(lang, "paused", package=sub.package, until=replies.when(resume))
 
@@ -146,7 +148,7 @@ def _asked_end(ctx: Context, conversation: Conversation) -> datetime:
     stored = conversation.data.get("ends")
     if isinstance(stored, str):
         return datetime.fromisoformat(stored)
-    for sub in ctx.tx.open_subscriptions(conversation.msisdn):
+    for sub in ctx.tx.subscriptions.open_of(conversation.msisdn):
         if sub.package == conversation.package:
             return sub.ends_at
     return conversation.started_at

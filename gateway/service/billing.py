@@ -61,7 +61,7 @@ def start_period(
     )
     if paid.amount > 0:
         charge(ctx, subscriber, sub, product, paid, reason, at, message_id, inputs)
-    ctx.tx.put_subscription(sub)
+    ctx.tx.subscriptions.put(sub)
 
 
 def charge(
@@ -119,7 +119,7 @@ def book(
         inputs=inputs,
     )
     tx, fx = ctx.tx, ctx.fx
-    tx.add_charge(record)
+    tx.billing.add_charge(record)
     fx.count(f"charge_{reason}")  # the metrics count charges by reason
     if fx.recording:
         fx.note(
@@ -136,7 +136,7 @@ def book(
     else:
         fx.count("charge")
     if postpaid:
-        tx.add_invoice_line(
+        tx.billing.add_invoice_line(
             InvoiceLine(
                 record.id,
                 subscriber.msisdn,
@@ -149,8 +149,8 @@ def book(
         )
     else:
         subscriber.balance -= amount.amount
-        tx.put_subscriber(subscriber)
-        tx.add_ledger_entry(
+        tx.subscribers.put(subscriber)
+        tx.billing.add_ledger_entry(
             LedgerEntry(
                 subscriber.msisdn,
                 -amount.amount,
@@ -168,5 +168,7 @@ def adjust_balance(
 ) -> None:
     """Move the main balance by ``delta`` (provisioning, an adjustment, a top-up)."""
     subscriber.balance += delta
-    ctx.tx.put_subscriber(subscriber)
-    ctx.tx.add_ledger_entry(LedgerEntry(subscriber.msisdn, delta, subscriber.balance, reason, at))
+    ctx.tx.subscribers.put(subscriber)
+    ctx.tx.billing.add_ledger_entry(
+        LedgerEntry(subscriber.msisdn, delta, subscriber.balance, reason, at)
+    )

@@ -42,7 +42,9 @@ def cancel(
     product = ctx.catalogue.product(code)
     package, replies, catalog = product.package, product.replies, product.catalog
     terms = package.cancellation
-    sub = next((s for s in ctx.tx.open_subscriptions(subscriber.msisdn) if s.package == code), None)
+    sub = next(
+        (s for s in ctx.tx.subscriptions.open_of(subscriber.msisdn) if s.package == code), None
+    )
     if sub is None:
         return [replies.render(lang, "not_registered", package=code)]
     if sub.status == "pending_cancel":
@@ -125,7 +127,7 @@ def cancel_now(
             month=replies.month(month),
             amount=replies.money(lang, sub.charged_in_month),
         )
-    ctx.tx.put_subscription(sub)
+    ctx.tx.subscriptions.put(sub)
     return text
 
 
@@ -158,11 +160,11 @@ def apply_decision(
             )
         else:
             text = replies.render(lang, "cancelled", package=code, at=replies.when(now))
-        ctx.tx.put_subscription(sub)
+        ctx.tx.subscriptions.put(sub)
         texts_out.append(text)
     else:
         sub.schedule_cancel(at=now, ends_at=decision.ends_at)
-        ctx.tx.put_subscription(sub)
+        ctx.tx.subscriptions.put(sub)
         texts_out.append(
             replies.render(
                 lang, "pending_cancel", package=code, expires=replies.when(decision.ends_at)
@@ -221,7 +223,9 @@ def reactivate(
     """``KH <CODE>`` (seed 000): a plan cancelled to the end of its term comes back before then."""
     product = ctx.catalogue.product(code)
     replies = product.replies
-    sub = next((s for s in ctx.tx.open_subscriptions(subscriber.msisdn) if s.package == code), None)
+    sub = next(
+        (s for s in ctx.tx.subscriptions.open_of(subscriber.msisdn) if s.package == code), None
+    )
     ends = None if sub is None else sub.ends_at
     if (
         sub is None
@@ -230,7 +234,7 @@ def reactivate(
     ):
         return [replies.render(lang, "cannot_reactivate", package=code)]
     sub.reactivate()
-    ctx.tx.put_subscription(sub)
+    ctx.tx.subscriptions.put(sub)
     return [replies.render(lang, "reactivated", package=code, expires=replies.when(ends))]
 
 
@@ -242,11 +246,11 @@ def close_account(ctx: Context, subscriber: Subscriber, now: datetime) -> list[t
     if subscriber.status == "closed":
         raise AccountClosed(subscriber.msisdn)
     cancelled: list[tuple[str, str]] = []
-    for sub in ctx.tx.open_subscriptions(subscriber.msisdn):
+    for sub in ctx.tx.subscriptions.open_of(subscriber.msisdn):
         product = ctx.catalogue.get(sub.package)
         if product is None:
             sub.cancel(now)
-            ctx.tx.put_subscription(sub)
+            ctx.tx.subscriptions.put(sub)
             cancelled.append((sub.package, ""))
         else:
             lang = product.replies.language(subscriber.language)
@@ -255,5 +259,5 @@ def close_account(ctx: Context, subscriber: Subscriber, now: datetime) -> list[t
             )
     subscriber.status = "closed"
     subscriber.closed_at = now
-    ctx.tx.put_subscriber(subscriber)
+    ctx.tx.subscribers.put(subscriber)
     return cancelled

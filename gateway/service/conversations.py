@@ -21,7 +21,7 @@ def ask(
     **data: object,
 ) -> None:
     """Open a question (one per sender and short code; a new one replaces the old)."""
-    ctx.tx.put_conversation(
+    ctx.tx.conversations.put(
         Conversation(
             msisdn=msisdn,
             shortcode=catalog.shortcode,

@@ -39,7 +39,7 @@ class Effects:
         self.tally[kind] += 1
         if kind in ACTIVITY_KINDS:
             event = LiveEvent(kind, at, fields)
-            self.tx.add_activity(event)
+            self.tx.activity.add(event)
             if self.recording:
                 self.events.append(event)
         elif self.recording:
@@ -71,7 +71,7 @@ class Effects:
             segments=shape.segments,
             at=at,
         )
-        self.tx.add_outgoing(message, answer=answer)
+        self.tx.outbox.add(message, answer=answer)
         if not self.recording:  # the hot path of bulk renewals: count only
             self.tally["mt"] += 1
             return message

@@ -132,12 +132,12 @@ class Engine:
         catalog = self.catalogue.catalog(sms.shortcode)
         replies = self.catalogue.replies[sms.shortcode]
         if sms.client_id:
-            previous = tx.replies_to(sms.msisdn, sms.id)
+            previous = tx.outbox.replies_to(sms.msisdn, sms.id)
             if previous is not None:
                 return SmsResult(previous, duplicate=True)
-        tx.record_inbound(sms, now)
+        tx.outbox.record_inbound(sms, now)
         ctx.fx.note("mo", now, id=sms.id, msisdn=sms.msisdn, shortcode=sms.shortcode, text=sms.text)
-        subscriber = tx.get_subscriber(sms.msisdn)
+        subscriber = tx.subscribers.get(sms.msisdn)
         if subscriber is None:
             if not self.policy.auto_provision:
                 lang = replies.language(None)
@@ -169,7 +169,7 @@ class Engine:
         ctx = self._ctx(tx, fx)
         catalog = self.catalogue.catalog(sms.shortcode)  # an unknown one: UnknownShortcode
         replies = self.catalogue.replies[sms.shortcode]
-        subscriber = tx.get_subscriber(sms.msisdn)
+        subscriber = tx.subscribers.get(sms.msisdn)
         lang = replies.language(subscriber.language if subscriber else None)
         text = replies.render(lang, "system_error")
         return SmsResult([ctx.fx.reply(catalog, sms.msisdn, text, sms.id, now, answer=False)])

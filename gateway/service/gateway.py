@@ -218,7 +218,7 @@ class GatewayService:
     async def _restore_clock(self) -> None:
         if self.clock.mode != "virtual":
             return
-        saved = await self._store.query(lambda q: q.get_meta(VIRTUAL_NOW_KEY))
+        saved = await self._store.query(lambda q: q.meta.get(VIRTUAL_NOW_KEY))
         if saved is not None:
             persisted = datetime.fromisoformat(saved)
             if persisted > self.clock.now():
@@ -428,7 +428,7 @@ class GatewayService:
         result = self.engine.run_due(tx, until, self._due_chunk, fx=fx)
         if self.clock.mode == "virtual" and result.last_due is not None:
             # the stored virtual time never lags what was committed
-            tx.set_meta(VIRTUAL_NOW_KEY, max(self.clock.now(), result.last_due).isoformat())
+            tx.meta.set(VIRTUAL_NOW_KEY, max(self.clock.now(), result.last_due).isoformat())
         return result
 
     async def advance(self, *, to: datetime) -> AdvanceResult:
@@ -444,14 +444,14 @@ class GatewayService:
             processed = await self.run_due(to)
             self.clock.set(to)
             stamp = to.isoformat()
-            await self._store.transaction(lambda tx: tx.set_meta(VIRTUAL_NOW_KEY, stamp))
+            await self._store.transaction(lambda tx: tx.meta.set(VIRTUAL_NOW_KEY, stamp))
         self.events.publish([LiveEvent("clock", to, {"now": to})])
         log.info("clock_advanced", now=stamp, processed=processed)
         return AdvanceResult(now=to, processed=processed)
 
     def _next_due(self, q: Queries) -> datetime | None:
         """The next instant with due work: a renewal or expiry, or a price announcement."""
-        due = q.next_due()
+        due = q.subscriptions.next_due()
         announcement = self.engine.next_announcement(q)
         if announcement is not None and (due is None or announcement < due):
             return announcement
@@ -505,7 +505,7 @@ class GatewayService:
             now = self._event_time()
 
             def work(tx: Transaction, fx: Effects) -> list[Outgoing]:
-                subscriber = tx.get_subscriber(msisdn)
+                subscriber = tx.subscribers.get(msisdn)
                 if subscriber is None:
                     raise UnknownSubscriber(msisdn)
                 return self.engine.topup(tx, subscriber, amount, now, fx=fx)
@@ -531,7 +531,7 @@ class GatewayService:
         """Data used in an app: zero-rated by a pack that covers it, else charged."""
 
         def work(tx: Transaction, now: datetime) -> tuple[UsageResult, list[Outgoing]]:
-            subscriber = tx.get_subscriber(event.msisdn)
+            subscriber = tx.subscribers.get(event.msisdn)
             if subscriber is None:
                 raise UnknownSubscriber(event.msisdn)
             if subscriber.status == "closed":

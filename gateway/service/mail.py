@@ -25,11 +25,11 @@ _DEBOUNCE = 0.05
 
 
 def _queued(q: Queries, due: datetime, limit: int) -> list[StoredMail]:
-    return q.queued_mail(due, limit)
+    return q.mail.due(due, limit)
 
 
 def _next_attempt(q: Queries) -> datetime | None:
-    return q.next_mail_attempt()
+    return q.mail.next_attempt()
 
 
 class MailDelivery:
@@ -121,15 +121,15 @@ class MailDelivery:
         def record(tx: Transaction) -> None:
             sent = [o.mail_id for o in outcomes if o.ok]
             if sent:
-                tx.mail_sent(sent, now)
+                tx.mail.sent(sent, now)
             for o in outcomes:
                 if o.ok:
                     continue
                 error = o.error or "unknown error"
                 if o.permanent:
-                    tx.mail_failed(o.mail_id, attempts=attempts[o.mail_id], error=error)
+                    tx.mail.failed(o.mail_id, attempts=attempts[o.mail_id], error=error)
                 else:
-                    tx.mail_retry(
+                    tx.mail.retry(
                         o.mail_id,
                         attempts=attempts[o.mail_id],
                         next_at=now + self.backoff(attempts[o.mail_id]),

@@ -38,7 +38,7 @@ class CatalogMailer:
         **fields: Any,
     ) -> None:
         subject, body = self._replies.email(lang, key, msisdn=msisdn, **fields)
-        tx.add_mail(
+        tx.mail.add(
             OutgoingMail(
                 id=self._new_id(),
                 sender=self._sender,

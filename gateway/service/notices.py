@@ -20,8 +20,8 @@ def announce(ctx: Context, announcement: Announcement) -> list[Outgoing]:
     at = announcement.at
     product = ctx.catalogue.product(announcement.package.code)
     sent: list[Outgoing] = []
-    for sub in ctx.tx.open_subscriptions_of(announcement.package.code):
-        subscriber = ctx.tx.get_subscriber(sub.msisdn)
+    for sub in ctx.tx.subscriptions.open_of_package(announcement.package.code):
+        subscriber = ctx.tx.subscribers.get(sub.msisdn)
         if subscriber is None or subscriber.status == "closed":
             continue
         held = product.held_price(sub)
@@ -67,7 +67,7 @@ def _tell(
     """Record that ``sub`` is told of ``notice`` (once: the subscription remembers it) and
     note it on the timeline; returns the text."""
     sub.told_price(notice.announcement.key)
-    ctx.tx.put_subscription(sub)
+    ctx.tx.subscriptions.put(sub)
     ctx.fx.note(
         "price_notice",
         at,

@@ -31,11 +31,11 @@ _PUBLISH_BATCH = 5000
 
 
 def _mark_published(tx: Transaction, ids: list[str]) -> None:
-    tx.mark_published(ids)
+    tx.outbox.mark_published(ids)
 
 
 def _unpublished(q: Queries, limit: int) -> list[Outgoing]:
-    return q.unpublished(limit)
+    return q.outbox.unpublished(limit)
 
 
 class Outbox:

@@ -17,7 +17,7 @@ def replace(ctx: Context, in_group: list[Subscription]) -> None:
     """A new plan replaces a pack whose renewal failed, and a free tier, of its group."""
     for stale in in_group:
         stale.expire()
-        ctx.tx.put_subscription(stale)
+        ctx.tx.subscriptions.put(stale)
 
 
 def fall_back(
@@ -33,7 +33,7 @@ def fall_back(
     if fallback is None:
         return []
     free = ctx.catalogue.product(fallback).package
-    ctx.tx.put_subscription(
+    ctx.tx.subscriptions.put(
         Subscription.free_tier(
             id=ctx.new_id(), msisdn=subscriber.msisdn, package=free.code, group=free.group, at=at
         )
@@ -44,7 +44,7 @@ def fall_back(
 def end_addons(ctx: Context, subscriber: Subscriber, base: Subscription, at: datetime) -> list[str]:
     """An add-on is sold on top of a paid base plan (seed 000): when the base ends and
     no other paid plan of its group serves, its add-ons end with it. Returns the texts."""
-    open_subs = ctx.tx.open_subscriptions(subscriber.msisdn)
+    open_subs = ctx.tx.subscriptions.open_of(subscriber.msisdn)
     if any(
         s.group == base.group and s.is_serving and not ctx.catalogue.is_free(s) and s.id != base.id
         for s in open_subs
@@ -56,7 +56,7 @@ def end_addons(ctx: Context, subscriber: Subscriber, base: Subscription, at: dat
         if product is None or product.package.requires != base.group:
             continue
         other.cancel(at)
-        ctx.tx.put_subscription(other)
+        ctx.tx.subscriptions.put(other)
         lang = product.replies.language(subscriber.language)
         texts.append(product.replies.render(lang, "ended", package=other.package))
     return texts

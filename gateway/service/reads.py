@@ -41,36 +41,36 @@ class Reads:
 
     async def subscriber(self, msisdn: str) -> SubscriberView:
         def work(q: Queries) -> SubscriberView:
-            subscriber = q.get_subscriber(msisdn)
+            subscriber = q.subscribers.get(msisdn)
             if subscriber is None:
                 raise UnknownSubscriber(msisdn)
-            return SubscriberView(subscriber, q.subscriptions(msisdn))
+            return SubscriberView(subscriber, q.subscriptions.all_of(msisdn))
 
         return await self._store.query(work)
 
     async def charges(self, msisdn: str) -> list[ChargeRecord]:
-        return await self.checked(msisdn, lambda q: q.charges(msisdn))
+        return await self.checked(msisdn, lambda q: q.billing.charges(msisdn))
 
     async def ledger(self, msisdn: str) -> list[LedgerEntry]:
-        return await self.checked(msisdn, lambda q: q.ledger(msisdn))
+        return await self.checked(msisdn, lambda q: q.billing.ledger(msisdn))
 
     async def invoice(self, msisdn: str, month: str) -> list[InvoiceLine]:
-        return await self.checked(msisdn, lambda q: q.invoice_lines(msisdn, month))
+        return await self.checked(msisdn, lambda q: q.billing.invoice_lines(msisdn, month))
 
     async def usage(self, msisdn: str) -> list[UsageRecord]:
-        return await self.checked(msisdn, lambda q: q.usage(msisdn))
+        return await self.checked(msisdn, lambda q: q.usage.all_of(msisdn))
 
     async def pending_outbox(self) -> int:
-        return await self._store.query(lambda q: q.pending_outbox())
+        return await self._store.query(lambda q: q.outbox.pending())
 
     async def stats(self) -> dict[str, Any]:
-        return await self._store.query(lambda q: q.stats())
+        return await self._store.query(lambda q: q.reports.stats())
 
     async def checked(self, msisdn: str, fn: Callable[[Queries], T]) -> T:
         """Read-only ``fn`` for a subscriber that must exist (``UnknownSubscriber`` if not)."""
 
         def work(q: Queries) -> T:
-            if q.get_subscriber(msisdn) is None:
+            if q.subscribers.get(msisdn) is None:
                 raise UnknownSubscriber(msisdn)
             return fn(q)
 

@@ -52,7 +52,7 @@ def run_due(ctx: Context, until: datetime, limit: int) -> DueResult:
 
 
 def _run_renewals(ctx: Context, until: datetime, limit: int, result: DueResult) -> None:
-    due = ctx.tx.due_subscriptions(until, limit)
+    due = ctx.tx.subscriptions.due(until, limit)
     if not due:
         return
     horizon = until if len(due) < limit else min(until, due[-1].next_action_at or until)
@@ -65,10 +65,10 @@ def _run_renewals(ctx: Context, until: datetime, limit: int, result: DueResult) 
     seq = len(heap)
     while heap:
         at, _, sub = heapq.heappop(heap)
-        subscriber = subscribers.get(sub.msisdn) or ctx.tx.get_subscriber(sub.msisdn)
+        subscriber = subscribers.get(sub.msisdn) or ctx.tx.subscribers.get(sub.msisdn)
         if subscriber is None:  # cannot happen with foreign keys; never loop on it
             sub.expire()
-            ctx.tx.put_subscription(sub)
+            ctx.tx.subscriptions.put(sub)
             continue
         subscribers[sub.msisdn] = subscriber
         result.outgoing.extend(renew(ctx, subscriber, sub, at))
@@ -85,7 +85,7 @@ def renew(ctx: Context, subscriber: Subscriber, sub: Subscription, at: datetime)
     product = ctx.catalogue.get(sub.package)
     if product is None:  # the catalog no longer sells it
         sub.expire()
-        ctx.tx.put_subscription(sub)
+        ctx.tx.subscriptions.put(sub)
         return []
     if sub.status == "pending_cancel":  # it ran to the end of its term
         return _end_term(ctx, subscriber, sub, product, at)
@@ -140,7 +140,7 @@ def _unpaid(
     else:
         sub.fail_renewal(first_failure=first_failure, retry_at=retry_at)
         key = "renewal_failed"
-    ctx.tx.put_subscription(sub)
+    ctx.tx.subscriptions.put(sub)
     if key == "renewal_gave_up":
         ctx.fx.note("expiry", at, msisdn=subscriber.msisdn, package=sub.package)
     elif notify:
@@ -170,7 +170,7 @@ def _end_term(
     replies = product.replies
     lang = replies.language(subscriber.language)
     sub.end_term(at)
-    ctx.tx.put_subscription(sub)
+    ctx.tx.subscriptions.put(sub)
     ctx.fx.note("expiry", at, msisdn=subscriber.msisdn, package=sub.package)
     out = plans.fall_back(ctx, subscriber, sub, product, lang, at) or [
         replies.render(lang, "ended", package=sub.package)

@@ -18,7 +18,7 @@ def status(
     """The status of the subscriber's plan in ``group``: until when, renewing or not, or
     what a failed renewal will charge."""
     replies = ctx.catalogue.replies[catalog.shortcode]
-    for sub in ctx.tx.open_subscriptions(subscriber.msisdn):
+    for sub in ctx.tx.subscriptions.open_of(subscriber.msisdn):
         if sub.group != group:
             continue
         product = ctx.catalogue.get(sub.package)
@@ -60,7 +60,7 @@ def status(
 def check(ctx: Context, subscriber: Subscriber, code: str, lang: Language) -> list[str]:
     """``KT <CODE>``: the state of one service."""
     product = ctx.catalogue.product(code)
-    subs = ctx.tx.open_subscriptions(subscriber.msisdn)
+    subs = ctx.tx.subscriptions.open_of(subscriber.msisdn)
     sub = next((s for s in subs if s.package == code), None)
     if sub is None:
         return [product.replies.render(lang, "not_registered", package=code)]
@@ -72,7 +72,7 @@ def list_all(ctx: Context, subscriber: Subscriber, catalog: Catalog, lang: Langu
     replies = ctx.catalogue.replies[catalog.shortcode]
     items = [
         texts.item(ctx.catalogue.product(s.package), s, lang)
-        for s in ctx.tx.open_subscriptions(subscriber.msisdn)
+        for s in ctx.tx.subscriptions.open_of(subscriber.msisdn)
         if s.package in catalog.by_code
     ]
     if not items:

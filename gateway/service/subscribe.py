@@ -28,7 +28,7 @@ def subscribe(
     package, replies, catalog = product.package, product.replies, product.catalog
     tz = catalog.zone
     tx = ctx.tx
-    open_subs = tx.open_subscriptions(subscriber.msisdn)
+    open_subs = tx.subscriptions.open_of(subscriber.msisdn)
     in_group = [s for s in open_subs if s.group == package.group]
     current = next((s for s in in_group if s.status != "renewal_failed"), None)
     if current is not None and not ctx.catalogue.is_free(current):
@@ -49,7 +49,9 @@ def subscribe(
         return [replies.render(lang, "addon_needs_base", package=code, group=package.requires)]
     price = list_price(package, signed_up_at=now, at=now, tz=tz, renewal=False)
     ends = trial_end(package, now)
-    if ends is not None and any(s.package == code for s in tx.subscriptions(subscriber.msisdn)):
+    if ends is not None and any(
+        s.package == code for s in tx.subscriptions.all_of(subscriber.msisdn)
+    ):
         ends = None  # one trial per plan: a subscriber who had this plan pays at once
     charge = period_charge(package, subscriber.kind, now, tz, price=price.amount)
     if ends is None and subscriber.kind == "prepaid" and subscriber.balance < charge.amount:
@@ -77,7 +79,7 @@ def subscribe(
     plans.replace(ctx, in_group)
     if ends is not None:  # seed 001: the trial starts now, the first payment at its end
         sub.start_trial(ends)
-        tx.put_subscription(sub)
+        tx.subscriptions.put(sub)
         text = replies.render(
             lang,
             "trial_started",

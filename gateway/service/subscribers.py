@@ -37,11 +37,11 @@ def provision(
     ``email`` is an already normalised address, None to remove it, or ``KEEP``.
     """
     tx = ctx.tx
-    subscriber = tx.get_subscriber(msisdn)
+    subscriber = tx.subscribers.get(msisdn)
     if subscriber is not None and subscriber.status == "closed":
         raise AccountClosed(msisdn)
     if isinstance(email, str):
-        owner = tx.subscriber_by_email(email)
+        owner = tx.subscribers.by_email(email)
         if owner is not None and owner.msisdn != msisdn:
             raise EmailInUse(email, owner.msisdn)
     if subscriber is None:
@@ -62,7 +62,7 @@ def provision(
         subscriber.language = language
     if not isinstance(email, Keep):
         subscriber.email = email
-    tx.put_subscriber(subscriber)
+    tx.subscribers.put(subscriber)
     if balance is not None and balance != subscriber.balance:
         billing.adjust_balance(ctx, subscriber, balance - subscriber.balance, "adjustment", now)
     return subscriber, False
@@ -74,7 +74,7 @@ def topup(ctx: Context, subscriber: Subscriber, amount: int, now: datetime) -> l
         raise AccountClosed(subscriber.msisdn)
     billing.adjust_balance(ctx, subscriber, amount, "topup", now)
     out: list[Outgoing] = []
-    for sub in ctx.tx.open_subscriptions(subscriber.msisdn):
+    for sub in ctx.tx.subscriptions.open_of(subscriber.msisdn):
         if sub.status == "renewal_failed" and affordable(ctx, subscriber, sub, now):
             out.extend(renewals.renew(ctx, subscriber, sub, now))
     return out

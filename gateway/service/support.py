@@ -64,7 +64,7 @@ class SupportService:
 
     async def account_for(self, address: str) -> Subscriber | None:
         """The open account whose email this is (the SMTP server checks senders with it)."""
-        return await self._gateway.read(lambda q: q.subscriber_by_email(address))
+        return await self._gateway.read(lambda q: q.subscribers.by_email(address))
 
     # -- commands by email ------------------------------------------------------------------
 
@@ -117,7 +117,7 @@ class SupportService:
         self, *, msisdn: str, product: str, category: str, title: str, content: str
     ) -> TicketResult:
         def work(tx: Transaction, now: datetime) -> tuple[TicketResult, list[Outgoing]]:
-            subscriber = tx.get_subscriber(msisdn)
+            subscriber = tx.subscribers.get(msisdn)
             if subscriber is None:
                 raise UnknownSubscriber(msisdn)
             if subscriber.status == "closed":
@@ -150,32 +150,32 @@ class SupportService:
         return self._told(await self._gateway.apply(work))
 
     async def tickets(self) -> list[Ticket]:
-        return await self._gateway.read(lambda q: q.tickets())
+        return await self._gateway.read(lambda q: q.tickets.all())
 
     async def ticket(self, ticket_id: int) -> TicketView:
         def work(q: Queries) -> TicketView:
-            ticket = q.get_ticket(ticket_id)
+            ticket = q.tickets.get(ticket_id)
             if ticket is None:
                 raise UnknownTicket(ticket_id)
-            return TicketView(ticket, q.ticket_events(ticket_id), q.ticket_mail(ticket_id))
+            return TicketView(ticket, q.tickets.events(ticket_id), q.tickets.mail(ticket_id))
 
         return await self._gateway.read(work)
 
     # -- mailbox ----------------------------------------------------------------------------
 
     async def mails(self, *, start: int, limit: int) -> tuple[list[StoredMail], int, int]:
-        return await self._gateway.read(lambda q: q.mails(start=start, limit=limit))
+        return await self._gateway.read(lambda q: q.mailbox.page(start=start, limit=limit))
 
     async def recent_mail(self) -> list[StoredMail]:
-        return await self._gateway.read(lambda q: q.all_mail(SEARCH_WINDOW))
+        return await self._gateway.read(lambda q: q.mailbox.newest(SEARCH_WINDOW))
 
     async def mail(self, mail_id: str, *, mark_read: bool) -> StoredMail | None:
         """One mail; ``latest`` names the newest. Reading it marks it read, as in Mailpit."""
 
         def find(q: Queries) -> StoredMail | None:
             if mail_id != "latest":
-                return q.get_mail(mail_id)
-            newest = q.all_mail(1)
+                return q.mailbox.get(mail_id)
+            newest = q.mailbox.newest(1)
             return newest[0] if newest else None
 
         stored = await self._gateway.read(find)
@@ -183,7 +183,7 @@ class SupportService:
             found = stored.mail.id
 
             def mark(tx: Transaction, now: datetime) -> tuple[None, list[Outgoing]]:
-                tx.mark_mail_read(found)
+                tx.mail.mark_read(found)
                 return None, []
 
             await self._gateway.apply(mark)
@@ -191,6 +191,6 @@ class SupportService:
 
     async def delete_mail(self, ids: Sequence[str] | None) -> int:
         def work(tx: Transaction, now: datetime) -> tuple[int, list[Outgoing]]:
-            return tx.delete_mail(ids), []
+            return tx.mail.delete(ids), []
 
         return await self._gateway.apply(work)

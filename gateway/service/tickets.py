@@ -94,9 +94,9 @@ class TicketDesk:
     def receive(self, tx: Transaction, mail: InboundMail, now: datetime) -> TicketResult:
         """A mail to the support address: a new ticket, or a reply to an open one."""
         if mail.message_id is not None:
-            seen = tx.support_mail_seen(mail.message_id)
+            seen = tx.tickets.support_mail_seen(mail.message_id)
             if seen is not None:
-                ticket = tx.get_ticket(seen)
+                ticket = tx.tickets.get(seen)
                 assert ticket is not None
                 return TicketResult(ticket, duplicate=True)
         ticket = self._thread_of(tx, mail)
@@ -107,7 +107,7 @@ class TicketDesk:
                 tx,
                 source="email",
                 requester=mail.sender,
-                account=tx.subscriber_by_email(mail.sender)
+                account=tx.subscribers.by_email(mail.sender)
                 or self._account_named_in(tx, f"{mail.subject}\n{mail.text}"),
                 product="Other",
                 category=self._policy.categories[0],
@@ -117,7 +117,7 @@ class TicketDesk:
                 in_reply_to=mail.message_id,
             )
         message_id = mail.message_id or f"received-{self._new_id()}"
-        tx.record_support_mail(
+        tx.tickets.record_support_mail(
             message_id=message_id,
             ticket_id=result.ticket.id,
             sender=mail.sender,
@@ -175,7 +175,7 @@ class TicketDesk:
     ) -> TicketResult:
         closure = self._is_closure(f"{title}\n{content}")
         ticket = Ticket(
-            id=tx.next_ticket_id(),
+            id=tx.tickets.next_id(),
             source=source,
             kind="account_closure" if closure else "general",
             status="open",
@@ -188,7 +188,7 @@ class TicketDesk:
             created_at=now,
             updated_at=now,
         )
-        tx.put_ticket(ticket)
+        tx.tickets.put(ticket)
         result = TicketResult(ticket, created=True)
         via = f"by email from {requester}" if source == "email" else "from the portal"
         self._event(tx, ticket, now, f"opened {via}")
@@ -313,7 +313,7 @@ class TicketDesk:
             ticket.otp_attempts += 1
             if ticket.otp_attempts < self._policy.verification.max_attempts:
                 ticket.updated_at = now
-                tx.put_ticket(ticket)
+                tx.tickets.put(ticket)
                 self._event(tx, ticket, now, f"wrong code ({ticket.otp_attempts} so far)")
                 self._mail(
                     tx,
@@ -392,7 +392,7 @@ class TicketDesk:
     # -- helpers --------------------------------------------------------------------------
 
     def _get(self, tx: Transaction, ticket_id: int) -> Ticket:
-        ticket = tx.get_ticket(ticket_id)
+        ticket = tx.tickets.get(ticket_id)
         if ticket is None:
             raise UnknownTicket(ticket_id)
         return ticket
@@ -400,16 +400,16 @@ class TicketDesk:
     def _thread_of(self, tx: Transaction, mail: InboundMail) -> Ticket | None:
         """The ticket a mail answers: by its In-Reply-To/References, else by a ``[#N]`` tag
         in the subject when it comes from that ticket's requester."""
-        ticket_id = tx.ticket_of_mail(mail.replies_to) if mail.replies_to else None
+        ticket_id = tx.tickets.of_mail(mail.replies_to) if mail.replies_to else None
         if ticket_id is None:
             tag = _TICKET_TAG.search(mail.subject)
             if tag is None:
                 return None
-            tagged = tx.get_ticket(int(tag.group(1)))
+            tagged = tx.tickets.get(int(tag.group(1)))
             if tagged is None or tagged.requester != mail.sender:
                 return None
             return tagged
-        return tx.get_ticket(ticket_id)
+        return tx.tickets.get(ticket_id)
 
     def _is_closure(self, text: str) -> bool:
         folded = fold(text)
@@ -427,7 +427,7 @@ class TicketDesk:
     def _account_of(tx: Transaction, ticket: Ticket) -> Subscriber | None:
         if ticket.msisdn is None:
             return None
-        account = tx.get_subscriber(ticket.msisdn)
+        account = tx.subscribers.get(ticket.msisdn)
         return account if account is not None and account.status == "active" else None
 
     @staticmethod
@@ -437,7 +437,7 @@ class TicketDesk:
         for match in _PHONE.finditer(text):
             try:
                 digits = re.sub(r"[ .-]", "", match.group(0))
-                account = tx.get_subscriber(canonical_msisdn(digits))
+                account = tx.subscribers.get(canonical_msisdn(digits))
             except InvalidMsisdn:
                 continue
             if account is not None and account.status == "active":
@@ -454,12 +454,12 @@ class TicketDesk:
     ) -> None:
         ticket.status = status
         ticket.updated_at = now
-        tx.put_ticket(ticket)
+        tx.tickets.put(ticket)
         self._event(tx, ticket, now, note)
 
     @staticmethod
     def _event(tx: Transaction, ticket: Ticket, now: datetime, note: str) -> None:
-        tx.add_ticket_event(TicketEvent(ticket.id, now, ticket.status, note))
+        tx.tickets.add_event(TicketEvent(ticket.id, now, ticket.status, note))
 
     def _mail(
         self,
@@ -474,7 +474,7 @@ class TicketDesk:
         """Mail the requester (a portal ticket of an account without an address: no mail)."""
         if ticket.requester is None:
             return
-        account = None if ticket.msisdn is None else tx.get_subscriber(ticket.msisdn)
+        account = None if ticket.msisdn is None else tx.subscribers.get(ticket.msisdn)
         template = self._policy.emails[self._language(account)][key]
         values = {
             "ticket": ticket.id,
@@ -483,7 +483,7 @@ class TicketDesk:
             "mailbox": self.address,
             **fields,
         }
-        tx.add_mail(
+        tx.mail.add(
             OutgoingMail(
                 id=self._new_id(),
                 sender=self.address,

@@ -42,17 +42,17 @@ def record_usage(
     charged per started MB at the out-of-bundle rate (prepaid balance, down to zero;
     postpaid invoice)."""
     tx = ctx.tx
-    if event_id is not None and tx.usage_seen(subscriber.msisdn, event_id):
+    if event_id is not None and tx.usage.seen(subscriber.msisdn, event_id):
         return UsageResult(False, None, 0, duplicate=True)
-    for sub in tx.open_subscriptions(subscriber.msisdn):
+    for sub in tx.subscriptions.open_of(subscriber.msisdn):
         product = ctx.catalogue.get(sub.package)
         # a plan paused by a retention offer still serves the month already paid
         serving = sub.is_serving or (sub.status == "paused" and now <= sub.expires_at)
         if product is None or product.package.app != app or not serving:
             continue
         sub.use(n_bytes)
-        tx.put_subscription(sub)
-        tx.add_usage(UsageRecord(subscriber.msisdn, app, n_bytes, now, sub.id, None, event_id))
+        tx.subscriptions.put(sub)
+        tx.usage.add(UsageRecord(subscriber.msisdn, app, n_bytes, now, sub.id, None, event_id))
         return UsageResult(True, sub.package, 0)
     rate, catalog = default_rate_per_mb, None
     for candidate in ctx.catalogue.catalogs.values():
@@ -88,5 +88,5 @@ def record_usage(
             None,
             inputs,
         )
-    tx.add_usage(UsageRecord(subscriber.msisdn, app, n_bytes, now, None, charge_id, event_id))
+    tx.usage.add(UsageRecord(subscriber.msisdn, app, n_bytes, now, None, charge_id, event_id))
     return UsageResult(False, None, amount)

@@ -108,7 +108,7 @@ class DeskHarness:
         self, msisdn: str, *, product: str, category: str, title: str, content: str, at: datetime
     ) -> TicketResult:
         def work(tx: Transaction) -> TicketResult:
-            subscriber = tx.get_subscriber(msisdn)
+            subscriber = tx.subscribers.get(msisdn)
             assert subscriber is not None
             return self.desk.open_portal(
                 tx,
@@ -123,44 +123,44 @@ class DeskHarness:
         return await self.store.transaction(work)
 
     async def ticket(self, ticket_id: int) -> Ticket:
-        found: Ticket | None = await self.store.query(lambda q: q.get_ticket(ticket_id))
+        found: Ticket | None = await self.store.query(lambda q: q.tickets.get(ticket_id))
         assert found is not None
         return found
 
     async def tickets(self) -> list[Ticket]:
-        return await self.store.query(lambda q: q.tickets())
+        return await self.store.query(lambda q: q.tickets.all())
 
     async def events(self, ticket_id: int) -> list[tuple[str, str]]:
-        events = await self.store.query(lambda q: q.ticket_events(ticket_id))
+        events = await self.store.query(lambda q: q.tickets.events(ticket_id))
         return [(e.status, e.note) for e in events]
 
     async def mails(self, ticket_id: int) -> list[OutgoingMail]:
         """The ticket's mails, in the order they were recorded."""
-        stored = await self.store.query(lambda q: q.ticket_mail(ticket_id))
+        stored = await self.store.query(lambda q: q.tickets.mail(ticket_id))
         return [s.mail for s in stored]
 
     async def subjects(self, ticket_id: int) -> list[str]:
         return [m.subject for m in await self.mails(ticket_id)]
 
     async def subscriber(self, msisdn: str) -> Subscriber:
-        found: Subscriber | None = await self.store.query(lambda q: q.get_subscriber(msisdn))
+        found: Subscriber | None = await self.store.query(lambda q: q.subscribers.get(msisdn))
         assert found is not None
         return found
 
     async def subscriptions(self, msisdn: str) -> list[Subscription]:
-        return await self.store.query(lambda q: q.subscriptions(msisdn))
+        return await self.store.query(lambda q: q.subscriptions.all_of(msisdn))
 
     async def unpublished(self) -> list[Outgoing]:
-        return await self.store.query(lambda q: q.unpublished(1000))
+        return await self.store.query(lambda q: q.outbox.unpublished(1000))
 
     async def charges(self, msisdn: str) -> list[ChargeRecord]:
-        return await self.store.query(lambda q: q.charges(msisdn))
+        return await self.store.query(lambda q: q.billing.charges(msisdn))
 
     async def invoice(self, msisdn: str, month: str) -> list[InvoiceLine]:
-        return await self.store.query(lambda q: q.invoice_lines(msisdn, month))
+        return await self.store.query(lambda q: q.billing.invoice_lines(msisdn, month))
 
     async def by_email(self, address: str) -> Subscriber | None:
-        return await self.store.query(lambda q: q.subscriber_by_email(address))
+        return await self.store.query(lambda q: q.subscribers.by_email(address))
 
 
 async def start_verifying(h: DeskHarness) -> OutgoingMail:

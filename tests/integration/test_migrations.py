@@ -40,8 +40,8 @@ async def test_a_version_2_database_is_upgraded_with_its_data(tmp_path: Path) ->
     _database_at(path, 2)
     store = await SqliteStore(str(path)).open()
     try:
-        subs = await store.query(lambda q: q.subscriptions("84912345678"))
-        charges = await store.query(lambda q: q.charges("84912345678"))
+        subs = await store.query(lambda q: q.subscriptions.all_of("84912345678"))
+        charges = await store.query(lambda q: q.billing.charges("84912345678"))
     finally:
         await store.close()
     conn = sqlite3.connect(path)

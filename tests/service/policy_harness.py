@@ -97,7 +97,7 @@ class PolicyHarness(EngineHarness):
         """Report ``n_bytes`` used in ``app`` (as ``GatewayService.record_usage`` does)."""
 
         def work(tx: Transaction) -> UsageResult:
-            subscriber = tx.get_subscriber(msisdn)
+            subscriber = tx.subscribers.get(msisdn)
             assert subscriber is not None, f"no subscriber {msisdn}"
             return self.engine.record_usage(
                 tx,
@@ -115,19 +115,19 @@ class PolicyHarness(EngineHarness):
         return self.subscriber(msisdn).balance
 
     def charges(self, msisdn: str) -> list[ChargeRecord]:
-        return self.store.view().charges(msisdn)
+        return self.store.view().billing.charges(msisdn)
 
     def ledger(self, msisdn: str) -> list[LedgerEntry]:
-        return self.store.view().ledger(msisdn)
+        return self.store.view().billing.ledger(msisdn)
 
     def invoice(self, msisdn: str, month: str) -> list[InvoiceLine]:
-        return self.store.view().invoice_lines(msisdn, month)
+        return self.store.view().billing.invoice_lines(msisdn, month)
 
     def usage(self, msisdn: str) -> list[UsageRecord]:
-        return self.store.view().usage(msisdn)
+        return self.store.view().usage.all_of(msisdn)
 
     def conversation(self, msisdn: str, shortcode: str) -> Conversation | None:
-        return self.store.view().get_conversation(msisdn, shortcode)
+        return self.store.view().conversations.get(msisdn, shortcode)
 
     def latest(self, msisdn: str, code: str) -> Subscription:
         """The most recent subscription of ``msisdn`` to the package ``code``."""

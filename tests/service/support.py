@@ -126,19 +126,19 @@ class EngineHarness:
 
     async def topup(self, msisdn: str, amount: int, *, at: datetime) -> list[Outgoing]:
         def work(tx: Transaction) -> list[Outgoing]:
-            subscriber = tx.get_subscriber(msisdn)
+            subscriber = tx.subscribers.get(msisdn)
             assert subscriber is not None, f"no subscriber {msisdn}"
             return self.engine.topup(tx, subscriber, amount, at)
 
         return await self.store.transaction(work)
 
     def subscriber(self, msisdn: str) -> Subscriber:
-        found = self.store.view().get_subscriber(msisdn)
+        found = self.store.view().subscribers.get(msisdn)
         assert found is not None, f"no subscriber {msisdn}"
         return found
 
     def subscriptions(self, msisdn: str) -> list[Subscription]:
-        return self.store.view().subscriptions(msisdn)
+        return self.store.view().subscriptions.all_of(msisdn)
 
     def only_subscription(self, msisdn: str) -> Subscription:
         subs = self.subscriptions(msisdn)

@@ -47,7 +47,7 @@ async def test_subscribe_is_case_space_and_diacritic_insensitive(
     reply = await harness.reply(A, text, at=T0)
 
     assert reply.startswith("Dang ky thanh cong goi ZL7 ")
-    assert [c.amount for c in harness.store.view().charges(A)] == [5000]
+    assert [c.amount for c in harness.store.view().billing.charges(A)] == [5000]
     assert harness.subscriber(A).balance == 15_000
 
 
@@ -95,7 +95,7 @@ async def test_anything_not_understood_gets_the_help_reply(
     assert [r.text for r in result.replies] == [HELP_VI]
     assert result.replies[0].encoding == "GSM7"
     assert harness.subscriptions(A) == []
-    assert harness.store.view().charges(A) == []
+    assert harness.store.view().billing.charges(A) == []
     assert harness.subscriber(A).balance == 20_000
 
 
@@ -138,7 +138,7 @@ async def test_dk_of_the_active_pack_says_already_registered_and_charges_nothing
         " Quy khach khong bi tru cuoc."
     )
     assert harness.subscriber(A).balance == 15_000
-    assert [c.amount for c in harness.store.view().charges(A)] == [5000]
+    assert [c.amount for c in harness.store.view().billing.charges(A)] == [5000]
     assert len(harness.subscriptions(A)) == 1
 
 
@@ -171,7 +171,7 @@ async def test_huy_ends_the_pack_at_once_and_it_never_renews(harness: EngineHarn
     assert sub.expires_at == LATER
     assert due.processed == 0
     assert harness.subscriber(A).balance == 15_000
-    assert [c.reason for c in harness.store.view().charges(A)] == ["registration"]
+    assert [c.reason for c in harness.store.view().billing.charges(A)] == ["registration"]
 
 
 async def test_after_huy_the_pack_can_be_registered_again_and_is_charged_again(
@@ -198,7 +198,7 @@ async def test_huy_of_a_pack_not_held_says_so_and_changes_nothing(
     await _prepaid(harness)
     if registered is not None:
         await harness.send(A, f"DK {registered}", at=T0)
-    before = harness.store.view().subscriptions(A)
+    before = harness.store.view().subscriptions.all_of(A)
 
     reply = await harness.reply(A, "HUY ZL7", at=LATER)
 
@@ -220,11 +220,11 @@ async def test_without_auto_provision_an_unknown_number_is_told_and_nothing_is_s
         "So thue bao 84912345678 khong phai thue bao Vinaphone, khong su dung duoc dich vu 888."
     ]
     view = harness.store.view()
-    assert view.get_subscriber(A) is None
-    assert view.subscriptions(A) == []
-    assert view.charges(A) == []
-    assert view.ledger(A) == []
-    assert view.stats()["subscribers"] == 0
+    assert view.subscribers.get(A) is None
+    assert view.subscriptions.all_of(A) == []
+    assert view.billing.charges(A) == []
+    assert view.billing.ledger(A) == []
+    assert view.reports.stats()["subscribers"] == 0
 
 
 async def test_without_auto_provision_a_provisioned_subscriber_is_served(
@@ -321,7 +321,7 @@ async def test_the_same_client_id_from_the_same_sender_is_processed_once(
     assert (first.duplicate, again.duplicate) == (False, True)
     assert again.replies == first.replies
     assert harness.subscriber(A).balance == 19_000
-    assert len(harness.store.view().charges(A)) == 1
+    assert len(harness.store.view().billing.charges(A)) == 1
 
 
 async def test_the_same_client_id_from_another_sender_is_a_new_message(

@@ -53,7 +53,7 @@ async def _provision(
 
 def _mails(harness: EngineHarness) -> list[OutgoingMail]:
     """Every recorded mail, oldest first."""
-    return [stored.mail for stored in reversed(harness.store.view().all_mail(1000))]
+    return [stored.mail for stored in reversed(harness.store.view().mailbox.newest(1000))]
 
 
 def _vi_body(msisdn: str, text: str, *, keep: bool) -> str:
@@ -83,8 +83,8 @@ async def test_registration_mails_a_confirmation_that_contains_the_sms(
         kind="registered",
         msisdn=A,
     )
-    assert harness.store.view().get_mail(mail.id) is not None
-    assert harness.store.view().queued_mail(T0, 10)[0].status == "queued"
+    assert harness.store.view().mailbox.get(mail.id) is not None
+    assert harness.store.view().mail.due(T0, 10)[0].status == "queued"
 
 
 async def test_renewal_failure_and_giving_up_are_each_mailed_once(
@@ -331,7 +331,7 @@ async def test_a_closed_account_answers_every_command_with_account_closed(
     closed_at = local(2026, 3, 12, 9, 0)
 
     def close(tx: Transaction) -> list[tuple[str, str]]:
-        subscriber = tx.get_subscriber(A)
+        subscriber = tx.subscribers.get(A)
         assert subscriber is not None
         return harness.engine.close_account(tx, subscriber, closed_at)
 
@@ -359,7 +359,7 @@ async def test_a_closed_account_answers_every_command_with_account_closed(
         closed_at,
         5000,
     )
-    assert [(c.amount, c.reason) for c in harness.store.view().charges(A)] == [
+    assert [(c.amount, c.reason) for c in harness.store.view().billing.charges(A)] == [
         (5000, "registration")
     ]
     sub = harness.only_subscription(A)
@@ -379,7 +379,7 @@ async def test_a_closed_account_cannot_be_provisioned_topped_up_or_closed_again(
     await _provision(harness, A, email=A_MAIL, balance=10_000)
 
     def close(tx: Transaction) -> list[tuple[str, str]]:
-        subscriber = tx.get_subscriber(A)
+        subscriber = tx.subscribers.get(A)
         assert subscriber is not None
         return harness.engine.close_account(tx, subscriber, T0)
 
@@ -408,11 +408,11 @@ async def test_an_address_belongs_to_one_open_account(harness: EngineHarness) ->
         await _provision(harness, B, email=A_MAIL, balance=0)
 
     assert (taken.value.address, taken.value.msisdn) == (A_MAIL, A)
-    assert harness.store.view().get_subscriber(B) is None
+    assert harness.store.view().subscribers.get(B) is None
     await _provision(harness, A, email=A_MAIL, balance=0)
 
     def close(tx: Transaction) -> list[tuple[str, str]]:
-        subscriber = tx.get_subscriber(A)
+        subscriber = tx.subscribers.get(A)
         assert subscriber is not None
         return harness.engine.close_account(tx, subscriber, T0)
 
@@ -420,7 +420,7 @@ async def test_an_address_belongs_to_one_open_account(harness: EngineHarness) ->
     await _provision(harness, B, email=A_MAIL, balance=0)
 
     assert harness.subscriber(A).email == A_MAIL
-    found = harness.store.view().subscriber_by_email(A_MAIL)
+    found = harness.store.view().subscribers.by_email(A_MAIL)
     assert found is not None
     assert found.msisdn == B
 

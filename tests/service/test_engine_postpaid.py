@@ -26,7 +26,10 @@ async def _postpaid(harness: EngineHarness, at: datetime) -> None:
 
 
 def _lines(harness: EngineHarness, month: str) -> list[tuple[int, str, datetime]]:
-    return [(x.amount, x.description, x.at) for x in harness.store.view().invoice_lines(P, month)]
+    return [
+        (x.amount, x.description, x.at)
+        for x in harness.store.view().billing.invoice_lines(P, month)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -175,18 +178,18 @@ async def test_postpaid_registration_price_invoice_month_and_validity(
 
     sub = harness.only_subscription(P)
     assert (sub.status, sub.expires_at, sub.next_action_at) == ("active", expires, renews)
-    (charge,) = harness.store.view().charges(P)
+    (charge,) = harness.store.view().billing.charges(P)
     assert (charge.amount, charge.billing, charge.invoice_month, charge.reason) == (
         amount,
         "invoice",
         month,
         "registration",
     )
-    assert harness.store.view().invoice_lines(P, month) == [
+    assert harness.store.view().billing.invoice_lines(P, month) == [
         InvoiceLine(charge.id, P, month, code, f"{code} registration", amount, at)
     ]
     assert harness.subscriber(P).balance == 0
-    assert [e.reason for e in harness.store.view().ledger(P)] == ["provision"]
+    assert [e.reason for e in harness.store.view().billing.ledger(P)] == ["provision"]
 
 
 async def test_postpaid_confirmation_names_the_invoice_month(harness: EngineHarness) -> None:
@@ -251,7 +254,7 @@ async def test_zl30_cancelled_before_the_16th_costs_half_for_that_month(
         "Quy khach da huy thanh cong goi ZL30. Goi ngung hieu luc tu 14:00 12/03/2026"
         " va khong tu dong gia han. Cuoc goi ZL30 thang 03/2026 tinh 7.500d."
     ]
-    registration, correction = harness.store.view().charges(P)
+    registration, correction = harness.store.view().billing.charges(P)
     assert correction == ChargeRecord(
         id=correction.id,
         msisdn=P,
@@ -332,7 +335,7 @@ async def test_only_the_monthly_pack_has_the_cancellation_rule(
 
     await harness.send(P, f"HUY {code}", at=local(2026, 3, 10, 9, 30))
 
-    assert [c.reason for c in harness.store.view().charges(P)] == ["registration"]
+    assert [c.reason for c in harness.store.view().billing.charges(P)] == ["registration"]
 
 
 async def test_postpaid_renewals_never_fail_for_lack_of_balance(harness: EngineHarness) -> None:

@@ -47,7 +47,7 @@ async def test_zl1_registration_charges_1000_from_the_balance_and_lasts_24_hours
     assert sub.started_at == sub.period_start == T0
     assert sub.expires_at == local(2026, 3, 11, 10, 0)
     assert sub.next_action_at == local(2026, 3, 11, 10, 0)
-    (charge,) = harness.store.view().charges(A)
+    (charge,) = harness.store.view().billing.charges(A)
     assert charge == ChargeRecord(
         id=charge.id,
         msisdn=A,
@@ -61,11 +61,11 @@ async def test_zl1_registration_charges_1000_from_the_balance_and_lasts_24_hours
         at=T0,
         message_id="m1",
     )
-    assert harness.store.view().ledger(A) == [
+    assert harness.store.view().billing.ledger(A) == [
         LedgerEntry(A, 10_000, 10_000, "provision", T0),
         LedgerEntry(A, -1000, 9000, "charge", T0, charge.id),
     ]
-    assert harness.store.view().invoice_lines(A, "2026-03") == []
+    assert harness.store.view().billing.invoice_lines(A, "2026-03") == []
 
 
 @pytest.mark.parametrize(
@@ -118,7 +118,7 @@ async def test_prepaid_price_and_validity(
         expires,
         expires,
     )
-    assert [(c.amount, c.reason, c.billing) for c in harness.store.view().charges(A)] == [
+    assert [(c.amount, c.reason, c.billing) for c in harness.store.view().billing.charges(A)] == [
         (price, "registration", "balance")
     ]
 
@@ -181,8 +181,8 @@ async def test_not_enough_balance_refuses_with_a_clear_reply_and_charges_nothing
     assert reply == expected
     assert harness.subscriber(A).balance == balance
     assert harness.subscriptions(A) == []
-    assert harness.store.view().charges(A) == []
-    assert [e.reason for e in harness.store.view().ledger(A)] == ["provision"]
+    assert harness.store.view().billing.charges(A) == []
+    assert [e.reason for e in harness.store.view().billing.ledger(A)] == ["provision"]
 
 
 async def test_auto_provisioned_sender_starts_with_the_default_balance(catalog: Catalog) -> None:
@@ -193,7 +193,9 @@ async def test_auto_provisioned_sender_starts_with_the_default_balance(catalog: 
 
     subscriber = harness.subscriber(A)
     assert (subscriber.kind, subscriber.balance, subscriber.language) == ("prepaid", 3000, None)
-    assert [(e.delta, e.balance_after, e.reason) for e in harness.store.view().ledger(A)] == [
+    assert [
+        (e.delta, e.balance_after, e.reason) for e in harness.store.view().billing.ledger(A)
+    ] == [
         (4000, 4000, "provision"),
         (-1000, 3000, "charge"),
     ]
@@ -207,7 +209,9 @@ async def test_provisioning_again_records_a_balance_adjustment(harness: EngineHa
 
     assert (created, created_again) == (True, False)
     assert (subscriber.balance, subscriber.kind, subscriber.language) == (2500, "prepaid", "en")
-    assert [(e.delta, e.balance_after, e.reason) for e in harness.store.view().ledger(A)] == [
+    assert [
+        (e.delta, e.balance_after, e.reason) for e in harness.store.view().billing.ledger(A)
+    ] == [
         (10_000, 10_000, "provision"),
         (-7500, 2500, "adjustment"),
     ]
@@ -226,4 +230,4 @@ async def test_cancelling_a_prepaid_pack_refunds_nothing(harness: EngineHarness)
         " va khong tu dong gia han."
     )
     assert harness.subscriber(A).balance == 5000
-    assert [c.amount for c in harness.store.view().charges(A)] == [15_000]
+    assert [c.amount for c in harness.store.view().billing.charges(A)] == [15_000]

@@ -60,7 +60,7 @@ async def test_daily_renewals_until_the_balance_runs_out_then_a_top_up_renews_at
     assert sub.failed_since == local(2026, 3, 14, 10, 0)
     assert sub.next_action_at == local(2026, 3, 16, 10, 0)
     assert sub.expires_at == local(2026, 3, 14, 10, 0)
-    assert [(c.amount, c.reason, c.at) for c in harness.store.view().charges(A)] == [
+    assert [(c.amount, c.reason, c.at) for c in harness.store.view().billing.charges(A)] == [
         (1000, "registration", T0),
         (1000, "renewal", local(2026, 3, 11, 10, 0)),
         (1000, "renewal", local(2026, 3, 12, 10, 0)),
@@ -79,7 +79,9 @@ async def test_daily_renewals_until_the_balance_runs_out_then_a_top_up_renews_at
         local(2026, 3, 16, 12, 30),
         local(2026, 3, 16, 12, 30),
     )
-    assert [(e.delta, e.balance_after, e.reason) for e in harness.store.view().ledger(A)] == [
+    assert [
+        (e.delta, e.balance_after, e.reason) for e in harness.store.view().billing.ledger(A)
+    ] == [
         (4000, 4000, "provision"),
         (-1000, 3000, "charge"),
         (-1000, 2000, "charge"),
@@ -119,7 +121,7 @@ async def test_a_failed_renewal_gives_up_seven_days_after_the_first_failure(
     assert (sub.status, sub.auto_renew, sub.next_action_at) == ("expired", False, None)
     assert (await harness.run_due(local(2026, 12, 31))).processed == 0
     assert harness.subscriber(A).balance == 0
-    assert len(harness.store.view().charges(A)) == 1
+    assert len(harness.store.view().billing.charges(A)) == 1
 
 
 async def test_status_during_a_failed_renewal_explains_the_missing_balance(
@@ -173,7 +175,7 @@ async def test_a_top_up_too_small_for_the_renewal_changes_only_the_balance(
     sub = harness.only_subscription(A)
     assert (sub.status, sub.failed_since) == ("renewal_failed", local(2026, 3, 11, 10, 0))
     assert sub.next_action_at == local(2026, 3, 12, 10, 0), "the retry schedule is unchanged"
-    assert len(harness.store.view().charges(A)) == 1
+    assert len(harness.store.view().billing.charges(A)) == 1
 
 
 async def test_a_top_up_does_not_renew_an_active_pack_early(harness: EngineHarness) -> None:

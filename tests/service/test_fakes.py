@@ -57,10 +57,10 @@ async def _seeded() -> FakeStore:
     store = FakeStore()
 
     def seed(tx: Transaction) -> None:
-        tx.put_subscriber(_subscriber())
-        tx.add_ledger_entry(LedgerEntry(A, 10_000, 10_000, "provision", T0))
-        tx.put_subscription(_subscription("s1"))
-        tx.set_meta("virtual_now", T0.isoformat())
+        tx.subscribers.put(_subscriber())
+        tx.billing.add_ledger_entry(LedgerEntry(A, 10_000, 10_000, "provision", T0))
+        tx.subscriptions.put(_subscription("s1"))
+        tx.meta.set("virtual_now", T0.isoformat())
 
     await store.transaction(seed)
     return store
@@ -72,29 +72,29 @@ async def test_work_that_raises_leaves_every_table_as_it_was() -> None:
     before = store.snapshot()
 
     def half_done(tx: Transaction) -> None:
-        subscriber = tx.get_subscriber(A)
+        subscriber = tx.subscribers.get(A)
         assert subscriber is not None
         subscriber.balance -= 1000
-        tx.put_subscriber(subscriber)
-        (sub,) = tx.open_subscriptions(A)
+        tx.subscribers.put(subscriber)
+        (sub,) = tx.subscriptions.open_of(A)
         sub.status = "cancelled"
-        tx.put_subscription(sub)
-        tx.add_charge(
+        tx.subscriptions.put(sub)
+        tx.billing.add_charge(
             ChargeRecord("c1", A, "s1", "ZL1", "renewal", "r", 1000, "balance", None, T0, None)
         )
-        tx.add_ledger_entry(LedgerEntry(A, -1000, 9000, "charge", T0, "c1"))
-        tx.record_inbound(InboundSms("m1", A, "888", "DK ZL1"), T0)
-        tx.add_outgoing(_outgoing("o1", in_reply_to="m1"))
-        tx.set_meta("virtual_now", "later")
+        tx.billing.add_ledger_entry(LedgerEntry(A, -1000, 9000, "charge", T0, "c1"))
+        tx.outbox.record_inbound(InboundSms("m1", A, "888", "DK ZL1"), T0)
+        tx.outbox.add(_outgoing("o1", in_reply_to="m1"))
+        tx.meta.set("virtual_now", "later")
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
         await store.transaction(half_done)
 
     assert store.snapshot() == before
-    assert store.view().get_subscriber(A) == _subscriber()
-    assert store.view().charges(A) == []
-    assert store.view().replies_to(A, "m1") is None
+    assert store.view().subscribers.get(A) == _subscriber()
+    assert store.view().billing.charges(A) == []
+    assert store.view().outbox.replies_to(A, "m1") is None
     assert store.outbox() == []
     assert (store.commits, store.rollbacks) == (1, 1)
 
@@ -103,14 +103,14 @@ async def test_committed_work_is_visible_to_the_next_transaction() -> None:
     store = await _seeded()
 
     def charge(tx: Transaction) -> None:
-        subscriber = tx.get_subscriber(A)
+        subscriber = tx.subscribers.get(A)
         assert subscriber is not None
         subscriber.balance = 9000
-        tx.put_subscriber(subscriber)
+        tx.subscribers.put(subscriber)
 
     await store.transaction(charge)
 
-    assert store.view().get_subscriber(A) == _subscriber(balance=9000)
+    assert store.view().subscribers.get(A) == _subscriber(balance=9000)
     assert store.commits == 2
 
 
@@ -119,26 +119,26 @@ async def test_reads_hand_out_copies_not_the_stored_entities() -> None:
     store = await _seeded()
 
     def mutate_without_put(tx: Transaction) -> None:
-        subscriber = tx.get_subscriber(A)
+        subscriber = tx.subscribers.get(A)
         assert subscriber is not None
         subscriber.balance = 0
-        (sub,) = tx.open_subscriptions(A)
+        (sub,) = tx.subscriptions.open_of(A)
         sub.status = "expired"
 
     await store.transaction(mutate_without_put)
 
-    assert store.view().get_subscriber(A) == _subscriber(balance=10_000)
-    assert [s.status for s in store.view().subscriptions(A)] == ["active"]
+    assert store.view().subscribers.get(A) == _subscriber(balance=10_000)
+    assert [s.status for s in store.view().subscriptions.all_of(A)] == ["active"]
 
 
 async def test_put_stores_a_copy_of_the_argument() -> None:
     store = await _seeded()
     subscriber = _subscriber(balance=500)
-    await store.transaction(lambda tx: tx.put_subscriber(subscriber))
+    await store.transaction(lambda tx: tx.subscribers.put(subscriber))
 
     subscriber.balance = 123
 
-    assert store.view().get_subscriber(A) == _subscriber(balance=500)
+    assert store.view().subscribers.get(A) == _subscriber(balance=500)
 
 
 async def test_a_negative_balance_is_rejected_like_the_schema_check() -> None:
@@ -146,19 +146,25 @@ async def test_a_negative_balance_is_rejected_like_the_schema_check() -> None:
     before = store.snapshot()
 
     with pytest.raises(FakeIntegrityError, match="balance"):
-        await store.transaction(lambda tx: tx.put_subscriber(_subscriber(balance=-1)))
+        await store.transaction(lambda tx: tx.subscribers.put(_subscriber(balance=-1)))
 
     assert store.snapshot() == before
 
 
 async def test_an_inbound_id_is_unique_per_sender() -> None:
     store = await _seeded()
-    await store.transaction(lambda tx: tx.put_subscriber(_subscriber(B)))
-    await store.transaction(lambda tx: tx.record_inbound(InboundSms("m1", A, "888", "x"), T0))
-    await store.transaction(lambda tx: tx.record_inbound(InboundSms("m1", B, "888", "x"), T0))
+    await store.transaction(lambda tx: tx.subscribers.put(_subscriber(B)))
+    await store.transaction(
+        lambda tx: tx.outbox.record_inbound(InboundSms("m1", A, "888", "x"), T0)
+    )
+    await store.transaction(
+        lambda tx: tx.outbox.record_inbound(InboundSms("m1", B, "888", "x"), T0)
+    )
 
     with pytest.raises(FakeIntegrityError):
-        await store.transaction(lambda tx: tx.record_inbound(InboundSms("m1", A, "888", "y"), T0))
+        await store.transaction(
+            lambda tx: tx.outbox.record_inbound(InboundSms("m1", A, "888", "y"), T0)
+        )
 
 
 async def test_replies_to_is_none_for_an_unseen_message_and_lists_the_replies_of_a_seen_one() -> (
@@ -167,38 +173,38 @@ async def test_replies_to_is_none_for_an_unseen_message_and_lists_the_replies_of
     store = await _seeded()
 
     def receive(tx: Transaction) -> None:
-        tx.record_inbound(InboundSms("m1", A, "888", "DK ZL1"), T0)
-        tx.add_outgoing(_outgoing("o1", in_reply_to="m1"))
-        tx.add_outgoing(_outgoing("o2", in_reply_to="m1"))
-        tx.add_outgoing(_outgoing("o3", in_reply_to="m2"))
+        tx.outbox.record_inbound(InboundSms("m1", A, "888", "DK ZL1"), T0)
+        tx.outbox.add(_outgoing("o1", in_reply_to="m1"))
+        tx.outbox.add(_outgoing("o2", in_reply_to="m1"))
+        tx.outbox.add(_outgoing("o3", in_reply_to="m2"))
 
     await store.transaction(receive)
     view = store.view()
 
-    assert view.replies_to(A, "m2") is None
-    assert [m.id for m in view.replies_to(A, "m1") or []] == ["o1", "o2"]
-    assert view.replies_to(B, "m1") is None
+    assert view.outbox.replies_to(A, "m2") is None
+    assert [m.id for m in view.outbox.replies_to(A, "m1") or []] == ["o1", "o2"]
+    assert view.outbox.replies_to(B, "m1") is None
 
 
 async def test_due_subscriptions_come_in_time_order_up_to_the_limit() -> None:
     store = await _seeded()
 
     def more(tx: Transaction) -> None:
-        tx.put_subscription(_subscription("s0", next_action_hours=48))
-        tx.put_subscription(_subscription("s2", next_action_hours=12))
-        tx.put_subscription(_subscription("s3", next_action_hours=None))
+        tx.subscriptions.put(_subscription("s0", next_action_hours=48))
+        tx.subscriptions.put(_subscription("s2", next_action_hours=12))
+        tx.subscriptions.put(_subscription("s3", next_action_hours=None))
 
     await store.transaction(more)
     view = store.view()
 
-    assert [s.id for s in view.due_subscriptions(T0 + timedelta(hours=48), 10)] == [
+    assert [s.id for s in view.subscriptions.due(T0 + timedelta(hours=48), 10)] == [
         "s2",
         "s1",
         "s0",
     ]
-    assert [s.id for s in view.due_subscriptions(T0 + timedelta(hours=48), 2)] == ["s2", "s1"]
-    assert [s.id for s in view.due_subscriptions(T0 + timedelta(hours=24), 10)] == ["s2", "s1"]
-    assert view.next_due() == T0 + timedelta(hours=12)
+    assert [s.id for s in view.subscriptions.due(T0 + timedelta(hours=48), 2)] == ["s2", "s1"]
+    assert [s.id for s in view.subscriptions.due(T0 + timedelta(hours=24), 10)] == ["s2", "s1"]
+    assert view.subscriptions.next_due() == T0 + timedelta(hours=12)
 
 
 async def test_a_charge_for_an_unknown_subscription_fails_at_commit() -> None:
@@ -209,14 +215,14 @@ async def test_a_charge_for_an_unknown_subscription_fails_at_commit() -> None:
     )
 
     with pytest.raises(FakeIntegrityError, match="s9"):
-        await store.transaction(lambda tx: tx.add_charge(charge))
+        await store.transaction(lambda tx: tx.billing.add_charge(charge))
 
     def charge_then_subscription(tx: Transaction) -> None:
-        tx.add_charge(charge)
-        tx.put_subscription(_subscription("s9"))
+        tx.billing.add_charge(charge)
+        tx.subscriptions.put(_subscription("s9"))
 
     await store.transaction(charge_then_subscription)
-    assert [c.id for c in store.view().charges(A)] == ["c1"]
+    assert [c.id for c in store.view().billing.charges(A)] == ["c1"]
 
 
 async def test_unpublished_messages_are_those_not_yet_marked() -> None:
@@ -224,21 +230,29 @@ async def test_unpublished_messages_are_those_not_yet_marked() -> None:
 
     def queue(tx: Transaction) -> None:
         for oid in ("o1", "o2", "o3"):
-            tx.add_outgoing(_outgoing(oid))
+            tx.outbox.add(_outgoing(oid))
 
     await store.transaction(queue)
-    await store.transaction(lambda tx: tx.mark_published(["o2"]))
+    await store.transaction(lambda tx: tx.outbox.mark_published(["o2"]))
 
-    assert [m.id for m in store.view().unpublished(10)] == ["o1", "o3"]
-    assert store.view().stats() == {"subscribers": 1, "open_subscriptions": 1, "unpublished": 2}
+    assert [m.id for m in store.view().outbox.unpublished(10)] == ["o1", "o3"]
+    assert store.view().reports.stats() == {
+        "subscribers": 1,
+        "open_subscriptions": 1,
+        "unpublished": 2,
+    }
 
 
 async def test_an_injected_inbound_fault_fails_only_that_message() -> None:
     store = FakeStore(fail_inbound_ids={"bad"})
-    await store.transaction(lambda tx: tx.record_inbound(InboundSms("ok", A, "888", "x"), T0))
+    await store.transaction(
+        lambda tx: tx.outbox.record_inbound(InboundSms("ok", A, "888", "x"), T0)
+    )
 
     with pytest.raises(FakeStoreFault):
-        await store.transaction(lambda tx: tx.record_inbound(InboundSms("bad", A, "888", "x"), T0))
+        await store.transaction(
+            lambda tx: tx.outbox.record_inbound(InboundSms("bad", A, "888", "x"), T0)
+        )
 
 
 async def test_a_closed_store_refuses_work() -> None:
@@ -246,7 +260,7 @@ async def test_a_closed_store_refuses_work() -> None:
     await store.close()
 
     with pytest.raises(StorageError, match="not open"):
-        await store.query(lambda q: q.get_subscriber(A))
+        await store.query(lambda q: q.subscribers.get(A))
 
 
 async def test_the_publisher_fails_as_told_then_records_everything() -> None:

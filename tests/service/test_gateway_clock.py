@@ -90,7 +90,7 @@ async def test_advance_runs_every_renewal_at_its_own_instant_then_a_top_up_renew
         local(2026, 3, 15, 12, 30),
     )
     assert len(publisher.messages) == 6
-    assert store.view().get_meta("virtual_now") == local(2026, 3, 15, 12, 30).isoformat()
+    assert store.view().meta.get("virtual_now") == local(2026, 3, 15, 12, 30).isoformat()
 
 
 async def test_advance_orders_renewals_across_subscribers_even_in_small_chunks(

@@ -83,8 +83,8 @@ async def test_an_unknown_sender_whose_message_fails_is_not_provisioned(catalog:
         result = await svc.handle_sms(sms(A, "DK ZL1", id="m1"))
 
     assert [r.text for r in result.replies] == [SYSTEM_ERROR_VI]
-    assert store.view().get_subscriber(A) is None
-    assert store.view().ledger(A) == []
+    assert store.view().subscribers.get(A) is None
+    assert store.view().billing.ledger(A) == []
 
 
 async def test_after_a_system_error_the_same_message_can_be_sent_again(catalog: Catalog) -> None:

@@ -41,7 +41,7 @@ async def test_a_reply_is_returned_after_commit_and_then_published(catalog: Cata
         " Het han 10:00 11/03/2026, tu dong gia han. Huy: soan HUY ZL1 gui 888."
     ]
     assert publisher.messages == result.replies
-    assert store.view().unpublished(10) == []
+    assert store.view().outbox.unpublished(10) == []
     assert view.subscriber.balance == 3000
     assert [(s.package, s.status, s.expires_at) for s in view.subscriptions] == [
         ("ZL1", "active", local(2026, 3, 11, 10, 0))
@@ -151,7 +151,7 @@ async def test_without_auto_provision_an_unknown_number_is_told_and_not_stored(
     ]
     assert publisher.texts_to(A) == [r.text for r in result.replies]
     assert stats == {"subscribers": 0, "open_subscriptions": 0, "unpublished": 0}
-    assert store.view().ledger(A) == []
+    assert store.view().billing.ledger(A) == []
 
 
 async def test_reply_language_follows_the_subscriber(catalog: Catalog) -> None:
@@ -202,8 +202,8 @@ async def test_a_top_up_for_an_unknown_number_fails_and_stores_nothing(catalog: 
         with pytest.raises(UnknownSubscriber):
             await svc.topup(A, 5000)
 
-    assert store.view().get_subscriber(A) is None
-    assert store.view().ledger(A) == []
+    assert store.view().subscribers.get(A) is None
+    assert store.view().billing.ledger(A) == []
 
 
 async def test_a_top_up_adds_to_the_balance_with_a_ledger_entry(catalog: Catalog) -> None:
@@ -251,7 +251,7 @@ async def test_unpublished_replies_left_by_a_previous_run_are_published_at_start
     left_over = Outgoing("o1", "888", A, "left over", "m0", "GSM7", 1, T0)
 
     def leave(tx: Transaction) -> None:
-        tx.add_outgoing(left_over)
+        tx.outbox.add(left_over)
 
     await store.transaction(leave)
 
@@ -259,7 +259,7 @@ async def test_unpublished_replies_left_by_a_previous_run_are_published_at_start
         await svc.drained()
 
     assert publisher.messages == [left_over]
-    assert store.view().unpublished(10) == []
+    assert store.view().outbox.unpublished(10) == []
 
 
 async def test_publishing_is_retried_until_the_broker_accepts(catalog: Catalog) -> None:
@@ -272,7 +272,7 @@ async def test_publishing_is_retried_until_the_broker_accepts(catalog: Catalog) 
 
     assert publisher.attempts == 2
     assert publisher.messages == result.replies
-    assert store.view().unpublished(10) == []
+    assert store.view().outbox.unpublished(10) == []
 
 
 async def test_error_events_go_to_the_publisher_and_its_failures_are_swallowed(

@@ -62,7 +62,7 @@ async def _subscribers(h: PolicyHarness) -> None:
 
 def _notices(h: PolicyHarness) -> list[LiveEvent]:
     view = h.store.view()
-    return [e for m in (A, B, C, D) for e in view.activity(m) if e.kind == "price_notice"]
+    return [e for m in (A, B, C, D) for e in view.console.activity(m) if e.kind == "price_notice"]
 
 
 async def test_the_announcement_tells_each_subscription_the_new_price_will_reach() -> None:
@@ -134,15 +134,15 @@ async def test_the_notice_is_mailed_to_a_subscriber_with_an_address() -> None:
     await _subscribers(h)
 
     def set_email(tx: Transaction) -> None:
-        subscriber = tx.get_subscriber(A)
+        subscriber = tx.subscribers.get(A)
         assert subscriber is not None
         subscriber.email = "a@example.com"
-        tx.put_subscriber(subscriber)
+        tx.subscribers.put(subscriber)
 
     await h.store.transaction(set_email)
     await h.due_texts(ANNOUNCED)
 
-    mails = [m for m in h.store.view().all_mail(100) if m.mail.kind == "price_notice"]
+    mails = [m for m in h.store.view().mailbox.newest(100) if m.mail.kind == "price_notice"]
     assert [(m.mail.to, m.mail.subject) for m in mails] == [
         (("a@example.com",), "Thong bao thay doi gia goi CAPM")
     ]

@@ -1,0 +1,80 @@
+"""The write buffer and identity map one SQLite transaction's repositories share.
+
+Writes are buffered and sent with ``executemany`` in a fixed order (parents before
+children) just before the next read that could see them, and at commit. Keyed rows
+(an upsert by primary key) keep only the last write of each row; appended rows keep
+every one. Subscribers read or written in the transaction are kept in an identity
+map, so a batch of renewals reads each subscriber once (joined to its subscription)
+and writes it once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+from gateway.adapters.sqlite_codec import Row
+from gateway.domain.model import Subscriber
+
+__all__ = ["WriteBuffer"]
+
+
+class WriteBuffer:
+    """One connection's pending writes, flushed in ``order`` before a read and at commit.
+
+    A repository takes its own batch once (``keyed``/``appended``), adds rows to it and
+    sets ``dirty``; statements not in ``order`` are not buffered (``write`` sends them
+    at once, after everything buffered before them).
+    """
+
+    __slots__ = ("_appended", "_keyed", "_order", "conn", "dirty", "subscribers")
+
+    def __init__(self, conn: sqlite3.Connection, order: Sequence[str]) -> None:
+        self.conn = conn
+        self.dirty = False
+        #: the identity map: subscribers read or written in this transaction
+        self.subscribers: dict[str, Subscriber] = {}
+        self._order = tuple(order)
+        self._keyed: dict[str, dict[Hashable, Row]] = {}
+        self._appended: dict[str, list[Row]] = {}
+
+    def keyed(self, sql: str) -> dict[Hashable, Row]:
+        """The batch of upserts for ``sql``: the last row written for a key wins."""
+        if sql not in self._order:
+            raise ValueError(f"not a buffered statement: {sql}")
+        return self._keyed.setdefault(sql, {})
+
+    def appended(self, sql: str) -> list[Row]:
+        """The batch of inserts for ``sql``, in the order added."""
+        if sql not in self._order:
+            raise ValueError(f"not a buffered statement: {sql}")
+        return self._appended.setdefault(sql, [])
+
+    def flush(self) -> None:
+        """Send every buffered write (called before reads and at commit)."""
+        if not self.dirty:
+            return
+        executemany = self.conn.executemany
+        keyed, appended = self._keyed, self._appended
+        for sql in self._order:
+            rows = keyed.get(sql)
+            if rows:
+                executemany(sql, rows.values())
+                rows.clear()
+                continue
+            added = appended.get(sql)
+            if added:
+                executemany(sql, added)
+                added.clear()
+        self.dirty = False
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """Run a read after flushing, so that it sees this transaction's writes."""
+        self.flush()
+        return self.conn.execute(sql, params)
+
+    def write(self, sql: str, params: Sequence[Any]) -> None:
+        """Run an unbuffered write now (after the buffered ones, which it may depend on)."""
+        self.flush()
+        self.conn.execute(sql, params)

@@ -1,0 +1,98 @@
+"""The outbox on SQLite: MTs to publish and the MOs they answer (buffered appends)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from gateway.adapters.sqlite_buffer import WriteBuffer
+from gateway.adapters.sqlite_codec import Row, from_micros, micros
+from gateway.domain.model import InboundSms, Outgoing
+
+__all__ = ["INSERT_INBOUND", "INSERT_OUTBOX", "SqliteOutbox"]
+
+_OUTBOX_COLUMNS = "id, shortcode, msisdn, text, in_reply_to, encoding, segments, at"
+INSERT_INBOUND = (
+    "INSERT INTO inbound (msisdn, id, shortcode, text, received_at) VALUES (?, ?, ?, ?, ?)"
+)
+INSERT_OUTBOX = (
+    f"INSERT INTO outbox ({_OUTBOX_COLUMNS}, answer)"  # noqa: S608
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _outgoing(row: Row) -> Outgoing:
+    return Outgoing(
+        id=row[0],
+        shortcode=row[1],
+        msisdn=row[2],
+        text=row[3],
+        in_reply_to=row[4],
+        encoding=row[5],
+        segments=row[6],
+        at=from_micros(row[7]),
+    )
+
+
+class SqliteOutbox:
+    """The ``Outbox`` port and the ``OutboxReads`` model."""
+
+    __slots__ = ("_buffer", "_inbound", "_outbox")
+
+    def __init__(self, buffer: WriteBuffer) -> None:
+        self._buffer = buffer
+        self._inbound = buffer.appended(INSERT_INBOUND)
+        self._outbox = buffer.appended(INSERT_OUTBOX)
+
+    def add(self, m: Outgoing, *, answer: bool = True) -> None:
+        self._outbox.append(
+            (
+                m.id,
+                m.shortcode,
+                m.msisdn,
+                m.text,
+                m.in_reply_to,
+                m.encoding,
+                m.segments,
+                micros(m.at),
+                int(answer),
+            )
+        )
+        self._buffer.dirty = True
+
+    def record_inbound(self, message: InboundSms, received_at: datetime) -> None:
+        self._inbound.append(
+            (message.msisdn, message.id, message.shortcode, message.text, micros(received_at))
+        )
+        self._buffer.dirty = True
+
+    def replies_to(self, msisdn: str, inbound_id: str) -> list[Outgoing] | None:
+        seen = self._buffer.read(
+            "SELECT 1 FROM inbound WHERE msisdn = ? AND id = ?", (msisdn, inbound_id)
+        ).fetchone()
+        if seen is None:
+            return None
+        rows = self._buffer.conn.execute(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox"  # noqa: S608
+            " WHERE msisdn = ? AND in_reply_to = ? AND answer = 1 ORDER BY seq",
+            (msisdn, inbound_id),
+        ).fetchall()
+        return [_outgoing(r) for r in rows]
+
+    def mark_published(self, ids: Sequence[str]) -> None:
+        self._buffer.flush()
+        self._buffer.conn.executemany(
+            "UPDATE outbox SET published = 1 WHERE id = ?", [(i,) for i in ids]
+        )
+
+    def unpublished(self, limit: int) -> list[Outgoing]:
+        rows = self._buffer.read(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE published = 0 ORDER BY seq LIMIT ?",  # noqa: S608
+            (limit,),
+        ).fetchall()
+        return [_outgoing(r) for r in rows]
+
+    def pending(self) -> int:
+        return int(
+            self._buffer.read("SELECT count(*) FROM outbox WHERE published = 0").fetchone()[0]
+        )

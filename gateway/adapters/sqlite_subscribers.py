@@ -1,0 +1,214 @@
+"""Subscribers and subscriptions on SQLite: buffered upserts, subscribers in the identity map."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from gateway.adapters.sqlite_buffer import WriteBuffer
+from gateway.adapters.sqlite_codec import Row, from_micros, micros, opt_dt, opt_micros
+from gateway.domain.model import Subscriber, Subscription
+
+__all__ = [
+    "SUBSCRIBER_COLUMNS",
+    "UPSERT_SUBSCRIBER",
+    "UPSERT_SUBSCRIPTION",
+    "SqliteSubscribers",
+    "SqliteSubscriptions",
+    "subscriber_of",
+]
+
+_SUBSCRIPTION_COLUMNS = (
+    "id, msisdn, package, grp, status, started_at, period_start, expires_at, auto_renew,"
+    " next_action_at, failed_since, cancelled_at, charge_month, charged_in_month, usage_bytes,"
+    " price, first_paid_at, last_paid_at, last_paid_amount, periods_paid, used_since_paid,"
+    " next_package, price_notice"
+)
+SUBSCRIBER_COLUMNS = "msisdn, kind, balance, language, created_at, email, status, closed_at"
+_N_SUB = len(_SUBSCRIPTION_COLUMNS.split(","))
+_SUBSCRIBER_OF_B = ", ".join(f"b.{c.strip()}" for c in SUBSCRIBER_COLUMNS.split(","))
+_SUBSCRIPTION_OF_S = ", ".join(f"s.{c.strip()}" for c in _SUBSCRIPTION_COLUMNS.split(","))
+_OPEN = "('trial', 'active', 'renewal_failed', 'pending_cancel', 'paused')"
+
+UPSERT_SUBSCRIBER = (
+    f"INSERT INTO subscribers ({SUBSCRIBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+    " ON CONFLICT (msisdn) DO UPDATE SET"
+    " kind = excluded.kind, balance = excluded.balance, language = excluded.language,"
+    " email = excluded.email, status = excluded.status, closed_at = excluded.closed_at"
+)
+UPSERT_SUBSCRIPTION = (
+    f"INSERT INTO subscriptions ({_SUBSCRIPTION_COLUMNS})"  # noqa: S608
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET status = excluded.status, package = excluded.package,"
+    " grp = excluded.grp, price = excluded.price, first_paid_at = excluded.first_paid_at,"
+    " last_paid_at = excluded.last_paid_at, last_paid_amount = excluded.last_paid_amount,"
+    " periods_paid = excluded.periods_paid, used_since_paid = excluded.used_since_paid,"
+    " next_package = excluded.next_package, price_notice = excluded.price_notice,"
+    " period_start = excluded.period_start, expires_at = excluded.expires_at,"
+    " auto_renew = excluded.auto_renew, next_action_at = excluded.next_action_at,"
+    " failed_since = excluded.failed_since, cancelled_at = excluded.cancelled_at,"
+    " charge_month = excluded.charge_month, charged_in_month = excluded.charged_in_month,"
+    " usage_bytes = excluded.usage_bytes"
+)
+
+
+def subscriber_of(row: Row) -> Subscriber:
+    return Subscriber(
+        row[0], row[1], row[2], row[3], from_micros(row[4]), row[5], row[6], opt_dt(row[7])
+    )
+
+
+def _subscription(row: Row) -> Subscription:
+    return Subscription(
+        id=row[0],
+        msisdn=row[1],
+        package=row[2],
+        group=row[3],
+        status=row[4],
+        started_at=from_micros(row[5]),
+        period_start=from_micros(row[6]),
+        expires_at=from_micros(row[7]),
+        auto_renew=bool(row[8]),
+        next_action_at=opt_dt(row[9]),
+        failed_since=opt_dt(row[10]),
+        cancelled_at=opt_dt(row[11]),
+        charge_month=row[12],
+        charged_in_month=row[13],
+        usage_bytes=row[14],
+        price=row[15],
+        first_paid_at=opt_dt(row[16]),
+        last_paid_at=opt_dt(row[17]),
+        last_paid_amount=row[18],
+        periods_paid=row[19],
+        used_since_paid=row[20],
+        next_package=row[21],
+        price_notice=row[22],
+    )
+
+
+class SqliteSubscribers:
+    """The ``Subscribers`` port: reads go through the identity map, writes are buffered."""
+
+    __slots__ = ("_buffer", "_known", "_rows")
+
+    def __init__(self, buffer: WriteBuffer) -> None:
+        self._buffer = buffer
+        self._known = buffer.subscribers
+        self._rows = buffer.keyed(UPSERT_SUBSCRIBER)
+
+    def get(self, msisdn: str) -> Subscriber | None:
+        known = self._known.get(msisdn)
+        if known is not None:
+            return known
+        # no flush needed: a subscriber written in this transaction is in the map
+        row = self._buffer.conn.execute(
+            f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE msisdn = ?",  # noqa: S608
+            (msisdn,),
+        ).fetchone()
+        if row is None:
+            return None
+        subscriber = self._known[msisdn] = subscriber_of(row)
+        return subscriber
+
+    def by_email(self, address: str) -> Subscriber | None:
+        row = self._buffer.read(
+            f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers"  # noqa: S608
+            " WHERE email = ? AND status = 'active'",
+            (address,),
+        ).fetchone()
+        if row is None:
+            return None
+        known = self._known.get(row[0])
+        if known is None:
+            known = self._known[row[0]] = subscriber_of(row)
+        return known
+
+    def put(self, s: Subscriber) -> None:
+        self._known[s.msisdn] = s
+        self._rows[s.msisdn] = (
+            s.msisdn,
+            s.kind,
+            s.balance,
+            s.language,
+            micros(s.created_at),
+            s.email,
+            s.status,
+            opt_micros(s.closed_at),
+        )
+        self._buffer.dirty = True
+
+
+class SqliteSubscriptions:
+    """The ``Subscriptions`` port: upserts buffered by id; due work joins its subscribers."""
+
+    __slots__ = ("_buffer", "_rows")
+
+    def __init__(self, buffer: WriteBuffer) -> None:
+        self._buffer = buffer
+        self._rows = buffer.keyed(UPSERT_SUBSCRIPTION)
+
+    def _select(self, where: str, params: tuple[object, ...]) -> list[Subscription]:
+        rows = self._buffer.read(
+            f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE {where}",  # noqa: S608
+            params,
+        ).fetchall()
+        return [_subscription(r) for r in rows]
+
+    def open_of(self, msisdn: str) -> list[Subscription]:
+        return self._select(f"msisdn = ? AND status IN {_OPEN} ORDER BY started_at", (msisdn,))
+
+    def open_of_package(self, package: str) -> list[Subscription]:
+        return self._select(
+            f"package = ? AND status IN {_OPEN} ORDER BY started_at, id", (package,)
+        )
+
+    def all_of(self, msisdn: str) -> list[Subscription]:
+        return self._select("msisdn = ? ORDER BY started_at, rowid", (msisdn,))
+
+    def put(self, s: Subscription) -> None:
+        self._buffer.dirty = True
+        self._rows[s.id] = (
+            s.id,
+            s.msisdn,
+            s.package,
+            s.group,
+            s.status,
+            micros(s.started_at),
+            micros(s.period_start),
+            micros(s.expires_at),
+            int(s.auto_renew),
+            opt_micros(s.next_action_at),
+            opt_micros(s.failed_since),
+            opt_micros(s.cancelled_at),
+            s.charge_month,
+            s.charged_in_month,
+            s.usage_bytes,
+            s.price,
+            opt_micros(s.first_paid_at),
+            opt_micros(s.last_paid_at),
+            s.last_paid_amount,
+            s.periods_paid,
+            s.used_since_paid,
+            s.next_package,
+            s.price_notice,
+        )
+
+    def due(self, until: datetime, limit: int) -> list[Subscription]:
+        """Due subscriptions in time order; their subscribers join the identity map."""
+        rows = self._buffer.read(
+            f"SELECT {_SUBSCRIPTION_OF_S}, {_SUBSCRIBER_OF_B}"  # noqa: S608
+            " FROM subscriptions s JOIN subscribers b ON b.msisdn = s.msisdn"
+            " WHERE s.next_action_at IS NOT NULL AND s.next_action_at <= ?"
+            " ORDER BY s.next_action_at, s.id LIMIT ?",
+            (micros(until), limit),
+        ).fetchall()
+        known = self._buffer.subscribers
+        for row in rows:
+            if row[_N_SUB] not in known:
+                known[row[_N_SUB]] = subscriber_of(row[_N_SUB:])
+        return [_subscription(r) for r in rows]
+
+    def next_due(self) -> datetime | None:
+        row = self._buffer.read(
+            "SELECT min(next_action_at) FROM subscriptions WHERE next_action_at IS NOT NULL"
+        ).fetchone()
+        return opt_dt(row[0])
