@@ -37,12 +37,14 @@ def _outgoing(row: Row) -> Outgoing:
 class SqliteOutbox:
     """The ``Outbox`` port and the ``OutboxReads`` model."""
 
-    __slots__ = ("_buffer", "_inbound", "_outbox")
+    __slots__ = ("_buffer", "_inbound", "_outbox", "_recorded")
 
     def __init__(self, buffer: WriteBuffer) -> None:
         self._buffer = buffer
         self._inbound = buffer.appended(INSERT_INBOUND)
         self._outbox = buffer.appended(INSERT_OUTBOX)
+        #: MOs recorded in this transaction: only those need the buffered writes flushed
+        self._recorded: set[tuple[str, str]] = set()
 
     def add(self, m: Outgoing, *, answer: bool = True) -> None:
         self._outbox.append(
@@ -61,15 +63,20 @@ class SqliteOutbox:
         self._buffer.dirty = True
 
     def record_inbound(self, message: InboundSms, received_at: datetime) -> None:
+        self._recorded.add((message.msisdn, message.id))
         self._inbound.append(
             (message.msisdn, message.id, message.shortcode, message.text, micros(received_at))
         )
         self._buffer.dirty = True
 
     def replies_to(self, msisdn: str, inbound_id: str) -> list[Outgoing] | None:
-        seen = self._buffer.read(
-            "SELECT 1 FROM inbound WHERE msisdn = ? AND id = ?", (msisdn, inbound_id)
-        ).fetchone()
+        # An MO seen in an earlier transaction is in the database with its replies; only
+        # one recorded in this transaction needs the buffered writes flushed first.
+        sql, key = "SELECT 1 FROM inbound WHERE msisdn = ? AND id = ?", (msisdn, inbound_id)
+        if key in self._recorded:
+            seen = self._buffer.read(sql, key).fetchone()
+        else:
+            seen = self._buffer.conn.execute(sql, key).fetchone()
         if seen is None:
             return None
         rows = self._buffer.conn.execute(

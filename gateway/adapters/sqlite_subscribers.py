@@ -138,13 +138,20 @@ class SqliteSubscribers:
 
 
 class SqliteSubscriptions:
-    """The ``Subscriptions`` port: upserts buffered by id; due work joins its subscribers."""
+    """The ``Subscriptions`` port: upserts buffered by id; due work joins its subscribers.
 
-    __slots__ = ("_buffer", "_rows")
+    ``open_of`` is the read every MO makes: it flushes the buffered writes only when some
+    of them are this MSISDN's subscriptions (another MO of the same sender in the batch),
+    so a batch's writes go out together at commit instead of a row at a time.
+    """
+
+    __slots__ = ("_buffer", "_pending", "_rows")
 
     def __init__(self, buffer: WriteBuffer) -> None:
         self._buffer = buffer
         self._rows = buffer.keyed(UPSERT_SUBSCRIPTION)
+        #: MSISDNs whose subscriptions have buffered upserts (stale once flushed)
+        self._pending: set[str] = set()
 
     def _select(self, where: str, params: tuple[object, ...]) -> list[Subscription]:
         rows = self._buffer.read(
@@ -154,7 +161,14 @@ class SqliteSubscriptions:
         return [_subscription(r) for r in rows]
 
     def open_of(self, msisdn: str) -> list[Subscription]:
-        return self._select(f"msisdn = ? AND status IN {_OPEN} ORDER BY started_at", (msisdn,))
+        if not self._rows:
+            self._pending.clear()  # flushed since: nothing of this MSISDN is buffered
+        sql = f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE msisdn = ? AND status IN {_OPEN} ORDER BY started_at"  # noqa: S608
+        if msisdn in self._pending:
+            rows = self._buffer.read(sql, (msisdn,)).fetchall()
+        else:  # the database already holds everything this transaction knows of it
+            rows = self._buffer.conn.execute(sql, (msisdn,)).fetchall()
+        return [_subscription(r) for r in rows]
 
     def open_of_package(self, package: str) -> list[Subscription]:
         return self._select(
@@ -166,6 +180,7 @@ class SqliteSubscriptions:
 
     def put(self, s: Subscription) -> None:
         self._buffer.dirty = True
+        self._pending.add(s.msisdn)
         self._rows[s.id] = (
             s.id,
             s.msisdn,
