@@ -46,8 +46,8 @@ def _gateway_renewals(ctx: Context, mosquitto: Mosquitto, db: Path, k: int) -> J
         spec = {"port": mosquitto.port, "expected": k, "idle": IDLE_TIMEOUT}
         with worker("count", spec, ctx.workdir) as counter:
             t0 = time.monotonic()
-            say(f"renewals: {k:,}: advancing the clock (committing)")
-            commit_s, processed = _advance(gw.url)
+            with bar(f"renewals {k:,}: committing (one clock advance)", None):
+                commit_s, processed = _advance(gw.url)
             with bar(f"renewals {k:,}: notifications", k) as update:
                 seen = counter.expect("result", 3600, update)
         rss = peak_rss_mb(gateway_pid(gw))
