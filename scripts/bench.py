@@ -1,5 +1,7 @@
-"""Benchmarks for shortcode-gateway: the entry point of ``scripts/bench`` (the code is the
-``scripts/benchmarks`` package; ``--help`` lists the options)."""
+"""The entry point of ``scripts/bench``: the code is the ``scripts/benchmarks`` package.
+
+``--help`` lists the options; ``--quick`` is the small run of the test suite.
+"""
 
 from __future__ import annotations
 

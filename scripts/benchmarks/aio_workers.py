@@ -1,5 +1,8 @@
-"""Workers of the renewal section (aiomqtt, as the gateway's outbox): the counter of
-notifications and the bare publisher of the same number of messages of the same size."""
+"""The renewal section's aiomqtt workers: the notification counter and the bare publisher.
+
+The bare publisher sends as many messages of the same size as the gateway's outbox
+(which publishes with aiomqtt too), so the drain rates compare like with like.
+"""
 
 from __future__ import annotations
 

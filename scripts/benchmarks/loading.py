@@ -1,5 +1,8 @@
-"""Bulk loading with sqlite3 into the gateway's own schema: prepaid subscribers for the
-MQTT sections, postpaid ZL30 packs all due at one instant for the renewals."""
+"""Bulk loading with sqlite3 into the gateway's own schema.
+
+Prepaid subscribers for the MQTT sections, postpaid ZL30 packs all due at one instant
+for the renewals.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""Child processes: workers, mosquitto (with or without TCP_NODELAY), the gateway; and
-what the parent reads of a running process (CPU time, peak RSS)."""
+"""Child processes (workers, mosquitto, the gateway) and their CPU time and peak RSS.
+
+mosquitto runs with or without ``set_tcp_nodelay``; the gateway is ``python -m gateway
+serve`` (tests/support.py's ``GatewayProcess``).
+"""
 
 from __future__ import annotations
 

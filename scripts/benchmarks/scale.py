@@ -1,5 +1,8 @@
-"""The scale and start-up sections: the gateway's closed loop (the *mixed* MOs) with a small
-and a large subscriber table, and spawn-to-healthy on the large one."""
+"""The scale and start-up sections: a small vs a large subscriber table; start-up time.
+
+Scale runs the gateway's closed loop (the *mixed* MOs) on each table; start-up times
+spawn-to-healthy on the large one.
+"""
 
 from __future__ import annotations
 

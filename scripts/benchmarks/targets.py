@@ -1,6 +1,8 @@
-"""Issue 13's targets, each a ratio (or a bound) measured side by side in one run, with a
-verdict: met, NOT MET, or not run; ``*`` marks a run at smaller sizes than the target
-names (indicative only)."""
+"""Issue 13's targets, each a ratio (or a bound) measured side by side in one run.
+
+Each gets a verdict: met, NOT MET, or not run; ``*`` marks a run at smaller sizes than
+the target names (indicative only).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""The worker roles: each runs in its own process (``bench.py --worker ROLE
---worker-config JSON``) and talks to the parent in JSON lines on stdout: ``ready``, then
-``progress`` now and then, ``start`` where a measured part begins, and ``result``."""
+"""The worker roles, each run in its own process by ``bench.py --worker ROLE``.
+
+A worker talks to the parent in JSON lines on stdout: ``ready``, then ``progress`` now
+and then, ``start`` where a measured part begins, and ``result``.
+"""
 
 from __future__ import annotations
 
