@@ -14,16 +14,23 @@ from typing import Any
 BENCH = Path(__file__).resolve().parents[2] / "scripts" / "bench.py"
 
 TARGETS = [
-    "gateway / echo round-trip throughput",
-    "p99 MO->MT latency at 50% of max load",
-    "1M simultaneous renewals committed",
-    "renewal notifications drain / bare publish",
+    "gateway / paho echo throughput, writes",
+    "gateway / paho echo throughput, mixed",
+    "gateway CPU per MO / echo CPU per message, writes",
+    "gateway CPU per MO / echo CPU per message, mixed",
+    "gateway p99 / echo p99, half the gateway's max, writes",
+    "gateway p99 / echo p99, half the gateway's max, mixed",
+    "renewals commit rate / bare SQLite writer, 100k",
+    "renewals commit rate / bare SQLite writer, 1M",
     "peak RSS during 1M renewals",
+    "renewal notifications drain / bare publisher",
     "throughput 1M subscribers / 1k subscribers",
     "start-up to healthy with 1M subscribers",
 ]
 
 LOOP_FIGURES = ["count", "rate", "p50_ms", "p95_ms", "p99_ms", "max_ms"]
+CPU_FIGURES = ["cpu_us_per_mo", "load_cpu_us_per_mo"]
+RENEWAL_FIGURES = ["k", "commit_s", "publish_s", "drain_rate", "bare_rate", "ratio", "peak_rss_mb"]
 
 
 def _positive(section: dict[str, Any], keys: list[str]) -> None:
@@ -44,9 +51,17 @@ def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
     results = json.loads(out.read_text())
 
     mqtt = results["mqtt"]
-    for run_name in ("echo_closed", "gateway_closed", "echo_open", "gateway_open"):
-        _positive(mqtt[run_name], LOOP_FIGURES)
-    _positive(mqtt, ["ratio", "open_rate", "mos_recorded"])
+    assert sorted(mqtt) == ["mixed", "writes"], mqtt.keys()
+    for mix, by_setting in mqtt.items():
+        assert sorted(by_setting) == ["no_nodelay", "nodelay"], (mix, by_setting.keys())
+        for loop in by_setting.values():
+            for name in ("echo_closed", "gateway_closed", "echo_open", "gateway_open"):
+                _positive(loop[name], LOOP_FIGURES + CPU_FIGURES)
+            _positive(loop, ["throughput_ratio", "cpu_ratio", "p99_ratio", "open_rate"])
+    for loop in mqtt["writes"].values():
+        assert (loop["senders"], loop["texts"]) == (400, ["DK ZL1", "HUY ZL1"]), loop
+        # every MO of the writes mix charged (a DK) or ended a subscription (a HUY)
+        assert loop["charges"] + loop["subscriptions_ended"] == loop["mos_recorded"] > 0, loop
     for size in ("small", "big"):
         _positive(results["scale"][size], ["subscribers", *LOOP_FIGURES])
     _positive(results["scale"], ["ratio"])
@@ -55,8 +70,11 @@ def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
     for row in results["renewals"]:
         _positive(
             row,
-            ["k", "commit_s", "publish_s", "drain_rate", "bare_rate", "ratio", "peak_rss_mb"],
+            [*RENEWAL_FIGURES, "sqlite_rate", "sqlite_ratio", "sqlite_rss_mb"],
         )
+        # the bare writer wrote what the gateway wrote: k renewal charges, k outbox rows,
+        # k subscriptions moved to their next period
+        assert row["sqlite_rows"] == row["gateway_rows"] == [row["k"]] * 3, row
     _positive(results["meta"], ["cpus"])
 
     assert [t["name"] for t in results["targets"]] == TARGETS
