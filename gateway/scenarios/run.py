@@ -56,7 +56,8 @@ class _Context:
         self.vars: dict[str, str] = {}
         self.replies: list[str] = []
         self.error: str | None = None
-        self.before: dict[str, int] = {}
+        #: the ids of the SMS each number had been sent before this step
+        self.before: dict[str, set[str]] = {}
 
     def sub(self, text: str) -> str:
         """``${code}`` in a text: a value a regular expression captured earlier."""
@@ -111,7 +112,8 @@ def _act(ctx: _Context, step: Step) -> None:
 
 
 def _new_mts(ctx: _Context, msisdn: str) -> list[Message]:
-    return ctx.scgw.mt(msisdn)[ctx.before.get(msisdn, 0) :]
+    seen = ctx.before.get(msisdn, set())
+    return [m for m in ctx.scgw.mt(msisdn) if m.id not in seen]
 
 
 def _check(ctx: _Context, step: Step) -> list[str]:
@@ -215,7 +217,7 @@ def run_scenario(scenario: Scenario, path: Path, scgw: Scgw) -> ScenarioResult:
     for n, step in enumerate(scenario.steps, start=1):
         where = f"{path}: step {n} ({step.label()})"
         ctx.replies, ctx.error = [], None
-        ctx.before = {m.msisdn: len(scgw.mt(m.msisdn)) for m in step.expect_mt}
+        ctx.before = {m.msisdn: {x.id for x in scgw.mt(m.msisdn)} for m in step.expect_mt}
         try:
             _act(ctx, step)
         except ApiError as exc:
