@@ -52,6 +52,6 @@ __all__ = [
     "SmsResult",
     "Subscriber",
     "Subscription",
-    "UsageResult",
     "Unset",
+    "UsageResult",
 ]

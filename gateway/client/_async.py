@@ -73,7 +73,7 @@ class AsyncClient:
     async def ready(self) -> Readiness:
         return await self.call(_calls.ready())
 
-    async def wait_ready(self, timeout: float = 30) -> Readiness:
+    async def wait_ready(self, timeout: float = 30) -> Readiness:  # noqa: ASYNC109 - a deadline over many calls
         """Poll ``/api/ready`` until every component is ready (or raise ``TimeoutError``)."""
         deadline = time.monotonic() + timeout
         last: object = None
@@ -98,7 +98,7 @@ class AsyncClient:
         kind: str | None = None,
         balance: int | None = None,
         language: str | None = None,
-        email: str | None | Unset = UNSET,
+        email: str | Unset | None = UNSET,
     ) -> Subscriber:
         """Create or update a subscriber (``PUT``): only the fields given change."""
         return await self.call(
@@ -126,16 +126,22 @@ class AsyncClient:
         """The subscriber's MOs and MTs, oldest first."""
         return await self.call(_calls.messages(msisdn, shortcode=shortcode, limit=limit))
 
-    async def bulk_load(self, rows: Iterable[Mapping[str, Any]], *, skip_bad: bool = False) -> BulkResult:
+    async def bulk_load(
+        self, rows: Iterable[Mapping[str, Any]], *, skip_bad: bool = False
+    ) -> BulkResult:
         return await self.call(_calls.bulk(rows, skip_bad=skip_bad))
 
     # -- traffic ------------------------------------------------------------------------
 
-    async def sms(self, sender: str, text: str, *, to: str = "888", id: str | None = None) -> SmsResult:
+    async def sms(
+        self, sender: str, text: str, *, to: str = "888", id: str | None = None
+    ) -> SmsResult:
         """Text a short code (``POST /api/sms``); answers after the commit, with the replies."""
         return await self.call(_calls.sms(sender, text, to=to, id=id))
 
-    async def usage(self, msisdn: str, app: str, size: int, *, id: str | None = None) -> UsageResult:
+    async def usage(
+        self, msisdn: str, app: str, size: int, *, id: str | None = None
+    ) -> UsageResult:
         return await self.call(_calls.usage(msisdn, app, size, id=id))
 
     async def mails(self, query: str | None = None, *, limit: int = 50) -> list[Mail]:

@@ -107,11 +107,12 @@ def provision(
     kind: str | None,
     balance: int | None,
     language: str | None,
-    email: str | None | Unset,
+    email: str | Unset | None,
 ) -> Call[Subscriber]:
     body: dict[str, Any] = {
-        k: v for k, v in (("kind", kind), ("balance", balance), ("language", language)) if v
-        is not None
+        k: v
+        for k, v in (("kind", kind), ("balance", balance), ("language", language))
+        if v is not None
     }
     if email is not UNSET:
         body["email"] = email
@@ -189,9 +190,7 @@ def usage(msisdn: str, app: str, size: int, *, id: str | None) -> Call[UsageResu
 
 def mails(query: str | None, *, limit: int) -> Call[list[Mail]]:
     if query is None:
-        return Call(
-            "GET", "/api/v1/messages", _model(_MAILS, "messages"), params={"limit": limit}
-        )
+        return Call("GET", "/api/v1/messages", _model(_MAILS, "messages"), params={"limit": limit})
     return Call(
         "GET",
         "/api/v1/search",

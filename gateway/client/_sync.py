@@ -97,7 +97,7 @@ class Client:
         kind: str | None = None,
         balance: int | None = None,
         language: str | None = None,
-        email: str | None | Unset = UNSET,
+        email: str | Unset | None = UNSET,
     ) -> Subscriber:
         """Create or update a subscriber (``PUT``): only the fields given change."""
         return self.call(

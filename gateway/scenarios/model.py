@@ -202,8 +202,7 @@ class ExpectMail(_Strict):
     count: Annotated[int, Field(ge=0)] | None = None
 
 
-def _many(model: type[BaseModel]) -> Any:
-    return Annotated[list[model], BeforeValidator(_listed)]  # type: ignore[valid-type]
+_Many = BeforeValidator(_listed)
 
 
 class Step(_Strict):
@@ -220,13 +219,13 @@ class Step(_Strict):
     expect_no_reply: bool = False
     #: the action is refused, with a reason matching this
     expect_error: Regex | None = None
-    expect_balance: _many(ExpectBalance) = Field(default_factory=list)
-    expect_subscription: _many(ExpectSubscription) = Field(default_factory=list)
-    expect_charge: _many(ExpectCharge) = Field(default_factory=list)
-    expect_charges: _many(ExpectCharges) = Field(default_factory=list)
-    expect_invoice: _many(ExpectInvoice) = Field(default_factory=list)
-    expect_mt: _many(ExpectMt) = Field(default_factory=list)
-    expect_mail: _many(ExpectMail) = Field(default_factory=list)
+    expect_balance: Annotated[list[ExpectBalance], _Many] = Field(default_factory=list)
+    expect_subscription: Annotated[list[ExpectSubscription], _Many] = Field(default_factory=list)
+    expect_charge: Annotated[list[ExpectCharge], _Many] = Field(default_factory=list)
+    expect_charges: Annotated[list[ExpectCharges], _Many] = Field(default_factory=list)
+    expect_invoice: Annotated[list[ExpectInvoice], _Many] = Field(default_factory=list)
+    expect_mt: Annotated[list[ExpectMt], _Many] = Field(default_factory=list)
+    expect_mail: Annotated[list[ExpectMail], _Many] = Field(default_factory=list)
     expect_clock: AwareDatetime | None = None
 
     @field_validator("advance")

@@ -160,7 +160,9 @@ def _check(ctx: _Context, step: Step) -> list[str]:
     for cs in step.expect_charges:
         charges = scgw.charges(cs.msisdn)
         if cs.count is not None and len(charges) != cs.count:
-            seen.append(f"expect_charges {cs.msisdn}: count expected {cs.count}, saw {len(charges)}")
+            seen.append(
+                f"expect_charges {cs.msisdn}: count expected {cs.count}, saw {len(charges)}"
+            )
         total = sum(x.amount for x in charges)
         if cs.total is not None and total != cs.total:
             seen.append(f"expect_charges {cs.msisdn}: total expected {cs.total}, saw {total}")
@@ -179,26 +181,34 @@ def _check(ctx: _Context, step: Step) -> list[str]:
     for m in step.expect_mt:
         texts = [x.text for x in _new_mts(ctx, m.msisdn)]
         if m.count is not None and len(texts) != m.count:
-            seen.append(f"expect_mt {m.msisdn}: count expected {m.count}, saw {len(texts)}: {texts!r}")
+            seen.append(
+                f"expect_mt {m.msisdn}: count expected {m.count}, saw {len(texts)}: {texts!r}"
+            )
         if m.text is not None and not any(ctx.capture(m.text, t) for t in texts):
-            seen.append(f"expect_mt {m.msisdn} {m.text!r}: the SMS sent in this step were {texts!r}")
+            seen.append(
+                f"expect_mt {m.msisdn} {m.text!r}: the SMS sent in this step were {texts!r}"
+            )
     for mail in step.expect_mail:
-        found = scgw.mails(to=mail.to)
+        mails = scgw.mails(to=mail.to)
         matching = [
             x
-            for x in found
+            for x in mails
             if (mail.subject is None or ctx.capture(mail.subject, x.subject))
             and (mail.body is None or ctx.capture(mail.body, x.snippet))
         ]
         if mail.count is not None and len(matching) != mail.count:
             seen.append(
                 f"expect_mail {mail.to}: count expected {mail.count}, saw {len(matching)}"
-                f" (subjects: {[x.subject for x in found]!r})"
+                f" (subjects: {[x.subject for x in mails]!r})"
             )
         elif mail.count is None and not matching:
-            seen.append(f"expect_mail {mail.to}: none matches; subjects: {[x.subject for x in found]!r}")
+            seen.append(
+                f"expect_mail {mail.to}: none matches; subjects: {[x.subject for x in mails]!r}"
+            )
     if step.expect_clock is not None and (now := scgw.now()) != step.expect_clock:
-        seen.append(f"expect_clock: expected {step.expect_clock.isoformat()}, saw {now.isoformat()}")
+        seen.append(
+            f"expect_clock: expected {step.expect_clock.isoformat()}, saw {now.isoformat()}"
+        )
     return seen
 
 

@@ -101,7 +101,7 @@ class Scgw:
         balance: int | None = None,
         *,
         language: str | None = None,
-        email: str | None | Unset = UNSET,
+        email: str | Unset | None = UNSET,
     ) -> Subscriber:
         """Create (or update) a subscriber; ``balance`` None: the default balance."""
         return self.client.provision(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVarTuple
 
 from gateway.bootstrap import Running, serve
 from gateway.client import Client
@@ -77,6 +77,9 @@ class GatewayConfig:
         return Settings(**values)
 
 
+_Ts = TypeVarTuple("_Ts")
+
+
 class _HarnessLoop(asyncio.SelectorEventLoop):
     """An event loop off the main thread, where signals cannot be watched: ``serve``'s
     SIGINT/SIGTERM handlers are kept, and :meth:`RunningGateway.stop` calls them."""
@@ -85,7 +88,7 @@ class _HarnessLoop(asyncio.SelectorEventLoop):
         super().__init__()
         self.signal_handlers: dict[int, Callable[[], object]] = {}
 
-    def add_signal_handler(self, sig: int, callback: Callable[..., object], *args: Any) -> None:
+    def add_signal_handler(self, sig: int, callback: Callable[[*_Ts], object], *args: *_Ts) -> None:
         self.signal_handlers[sig] = lambda: callback(*args)
 
     def remove_signal_handler(self, sig: int) -> bool:
