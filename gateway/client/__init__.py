@@ -10,8 +10,6 @@ from gateway.client._sync import Client
 from gateway.client.errors import ApiError, ClientError, GatewayUnreachable
 from gateway.client.models import (
     AdvanceResult,
-    BulkResult,
-    BulkRowError,
     Charge,
     ClockState,
     Invoice,
@@ -33,8 +31,6 @@ __all__ = [
     "AdvanceResult",
     "ApiError",
     "AsyncClient",
-    "BulkResult",
-    "BulkRowError",
     "Call",
     "Charge",
     "Client",

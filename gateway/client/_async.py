@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -16,7 +15,6 @@ from gateway.client._calls import UNSET, Call, Unset
 from gateway.client.errors import ApiError, GatewayUnreachable
 from gateway.client.models import (
     AdvanceResult,
-    BulkResult,
     Charge,
     ClockState,
     Invoice,
@@ -125,11 +123,6 @@ class AsyncClient:
     ) -> list[Message]:
         """The subscriber's MOs and MTs, oldest first."""
         return await self.call(_calls.messages(msisdn, shortcode=shortcode, limit=limit))
-
-    async def bulk_load(
-        self, rows: Iterable[Mapping[str, Any]], *, skip_bad: bool = False
-    ) -> BulkResult:
-        return await self.call(_calls.bulk(rows, skip_bad=skip_bad))
 
     # -- traffic ------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ sync and the async client so the two cannot drift apart."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -16,7 +16,6 @@ from pydantic import TypeAdapter
 from gateway.client.errors import ApiError
 from gateway.client.models import (
     AdvanceResult,
-    BulkResult,
     Charge,
     ClockState,
     Invoice,
@@ -196,14 +195,4 @@ def mails(query: str | None, *, limit: int) -> Call[list[Mail]]:
         "/api/v1/search",
         _model(_MAILS, "messages"),
         params={"query": query, "limit": limit},
-    )
-
-
-def bulk(rows: Iterable[Mapping[str, Any]], *, skip_bad: bool) -> Call[BulkResult]:
-    return Call(
-        "POST",
-        "/api/subscribers/bulk",
-        _model(TypeAdapter(BulkResult)),
-        json={"rows": list(rows), "skip_bad": skip_bad},
-        ok=(200, 422),
     )

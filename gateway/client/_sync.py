@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -15,7 +14,6 @@ from gateway.client._calls import UNSET, Call, Unset
 from gateway.client.errors import ApiError, GatewayUnreachable
 from gateway.client.models import (
     AdvanceResult,
-    BulkResult,
     Charge,
     ClockState,
     Invoice,
@@ -124,9 +122,6 @@ class Client:
     ) -> list[Message]:
         """The subscriber's MOs and MTs, oldest first."""
         return self.call(_calls.messages(msisdn, shortcode=shortcode, limit=limit))
-
-    def bulk_load(self, rows: Iterable[Mapping[str, Any]], *, skip_bad: bool = False) -> BulkResult:
-        return self.call(_calls.bulk(rows, skip_bad=skip_bad))
 
     # -- traffic ------------------------------------------------------------------------
 

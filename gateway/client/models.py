@@ -9,8 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "AdvanceResult",
-    "BulkResult",
-    "BulkRowError",
     "Charge",
     "ClockState",
     "Invoice",
@@ -181,16 +179,3 @@ class Mail(_Model):
     status: str | None = Field(default=None, alias="Status")
     kind: str | None = Field(default=None, alias="Kind")
     msisdn: str | None = Field(default=None, alias="MSISDN")
-
-
-class BulkRowError(_Model):
-    line: int
-    reason: str
-
-
-class BulkResult(_Model):
-    """``POST /api/subscribers/bulk``: how many rows were loaded, and the bad ones."""
-
-    loaded: int
-    skipped: int = 0
-    errors: list[BulkRowError] = Field(default_factory=list)
