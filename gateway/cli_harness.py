@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +71,38 @@ def _say(*lines: str) -> None:
 
 
 def _scenario_run(args: argparse.Namespace) -> int:
-    from gateway.scenarios import run_file, write_junit
+    with _warnings_only():
+        return _run_scenarios(args)
 
-    results = []
+
+@contextlib.contextmanager
+def _warnings_only() -> Iterator[None]:
+    """The gateways run in this process: their warnings and errors only, on stderr; the
+    host's structlog configuration is put back afterwards (``main`` may run inside a
+    test run)."""
+    import structlog
+
+    saved = structlog.get_config()
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        # sys.stderr as it is when each line is written, never a stream kept from before
+        logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    try:
+        yield
+    finally:
+        structlog.configure(**saved)
+
+
+def _run_scenarios(args: argparse.Namespace) -> int:
+    from gateway.scenarios import ScenarioResult, run_file, write_junit
+
+    results: list[ScenarioResult] = []
     for path in args.files:
         result = run_file(path, broker=args.broker)
         results.append(result)

@@ -67,12 +67,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="auto (default): a private mosquitto when installed, else the embedded broker",
     )
-    group.addoption(
-        "--scgw-log-level",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        default=None,
-        help="the test gateways' log level (default WARNING)",
-    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -103,8 +97,6 @@ def _from_options(config: pytest.Config) -> dict[str, Any]:
         found["default_balance"] = balance
     if (broker := config.getoption("scgw_broker")) is not None:
         found["broker"] = broker
-    if (level := config.getoption("scgw_log_level")) is not None:
-        found["log_level"] = level
     return found
 
 

@@ -5,7 +5,8 @@ Why a thread and not a child process: the gateway starts in a fraction of a seco
 freezing it, and an ``async`` test's loop is never shared with it. Isolation holds
 because everything a gateway owns is its own: a fresh SQLite file, free ports, its own
 broker (a private mosquitto, or amqtt in the gateway's loop), its own settings built
-from their defaults (the ``SCGW_*`` variables of the environment are not read).
+from their defaults (the ``SCGW_*`` variables of the environment are not read). The
+host's logging is left as it is: the gateway logs through structlog as the host set it up.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ class GatewayConfig:
     auto_provision: bool = True
     default_balance: int = 50_000
     broker: BrokerChoice = "auto"
-    log_level: str = "WARNING"
     #: any other :class:`~gateway.settings.Settings` field, e.g. ``{"mo_rate_limit": 5}``
     settings: Mapping[str, Any] = field(default_factory=dict)
 
@@ -66,8 +66,6 @@ class GatewayConfig:
             clock_start=self.clock_start,
             auto_provision=self.auto_provision,
             default_balance=self.default_balance,
-            log_level=self.log_level,
-            log_format="json",
             # a harness sends bursts on purpose
             mo_rate_limit=0,
         )
@@ -216,7 +214,7 @@ class RunningGateway:
             assert isinstance(loop, _HarnessLoop)
             self._loop = loop
             if settings.mqtt_url is not None:
-                await serve(settings, on_ready=ready)
+                await serve(settings, on_ready=ready, configure_logs=False)
                 return
             async with _embedded_broker() as port:
                 await serve(
@@ -224,6 +222,7 @@ class RunningGateway:
                         update={"mqtt_url": f"mqtt://127.0.0.1:{port}", "mqtt_protocol": "3.1.1"}
                     ),
                     on_ready=ready,
+                    configure_logs=False,
                 )
 
         try:
