@@ -148,14 +148,17 @@ async def serve(
     *,
     on_ready: Callable[[Running], None] | None = None,
     fresh: bool = False,
+    configure_logs: bool = True,
 ) -> None:
     """Run the gateway until SIGINT/SIGTERM.
 
     Everything that can refuse to start (a catalog, a port in use, a database another
     gateway holds or last ran with the other clock) is checked before anything starts.
-    ``fresh`` moves an existing database aside and starts a new one.
+    ``fresh`` moves an existing database aside and starts a new one. ``configure_logs``
+    False leaves structlog as the host process set it (a gateway run inside a test run).
     """
-    configure_logging(settings.log_level, settings.log_format)
+    if configure_logs:
+        configure_logging(settings.log_level, settings.log_format)
     catalogs = load_catalogs(settings.catalogs)
     policy = load_support_policy(settings.support_policy)
     accounts = _smpp_accounts(settings, catalogs)

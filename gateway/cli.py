@@ -14,6 +14,7 @@ import httpx
 from carrier_rules import CatalogError
 from gateway import __version__
 from gateway.adapters.mqtt import parse_mo
+from gateway.cli_harness import HARNESS_COMMANDS, add_harness_commands, run_harness_command
 from gateway.cli_settings import SettingsProblem, Sources, add_setting_flags, load_settings
 from gateway.errors import GatewayError, SettingError
 from gateway.settings import Settings
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         help="gateway HTTP URL (default: http://SCGW_HTTP_HOST:SCGW_HTTP_PORT)",
     )
     send.add_argument("text")
+    add_harness_commands(commands)
     return parser
 
 
@@ -148,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command in HARNESS_COMMANDS:
+        return run_harness_command(args)
     return _send(args)
 
 

@@ -1,0 +1,152 @@
+"""Subscribers to load in bulk, from CSV or NDJSON: every row checked, every bad one
+reported with its line number."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from gateway.domain.mail import normalize_address
+from gateway.domain.msisdn import canonical_msisdn
+from gateway.errors import GatewayError
+
+__all__ = ["COLUMNS", "BadRow", "Loaded", "SubscriberRow", "read_rows"]
+
+COLUMNS = ("msisdn", "kind", "balance", "language", "email")
+_KINDS = frozenset({"prepaid", "postpaid"})
+_LANGUAGES = frozenset({"vi", "vi-diacritics", "en"})
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberRow:
+    line: int
+    msisdn: str
+    kind: str
+    balance: int
+    language: str | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
+class Loaded:
+    """The good rows and the bad ones of a file (or of a request's ``rows``)."""
+
+    rows: list[SubscriberRow] = field(default_factory=list)
+    bad: list[BadRow] = field(default_factory=list)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def check_row(line: int, raw: dict[str, Any], default_balance: int) -> SubscriberRow:
+    """One row, or ``ValueError`` with what is wrong (the first problem)."""
+    unknown = sorted(k for k in raw if k not in COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown column(s) {unknown}; the columns are {', '.join(COLUMNS)}")
+    try:
+        msisdn = canonical_msisdn(_text(raw.get("msisdn")))
+    except GatewayError as exc:
+        raise ValueError(f"msisdn: {exc}") from exc
+    kind = _text(raw.get("kind")).lower() or "prepaid"
+    if kind not in _KINDS:
+        raise ValueError(f"kind: {kind!r} is not prepaid or postpaid")
+    balance_text = raw.get("balance")
+    if balance_text is None or _text(balance_text) == "":
+        balance = default_balance
+    elif isinstance(balance_text, int) and not isinstance(balance_text, bool):
+        balance = balance_text
+    else:
+        try:
+            balance = int(_text(balance_text))
+        except ValueError:
+            raise ValueError(f"balance: {balance_text!r} is not a whole number of đồng") from None
+    if balance < 0:
+        raise ValueError(f"balance: {balance} is below zero")
+    language = _text(raw.get("language")) or None
+    if language is not None and language not in _LANGUAGES:
+        raise ValueError(f"language: {language!r} is not vi, vi-diacritics or en")
+    email = _text(raw.get("email")) or None
+    if email is not None:
+        try:
+            email = normalize_address(email)
+        except GatewayError as exc:
+            raise ValueError(f"email: {exc}") from exc
+    return SubscriberRow(line, msisdn, kind, balance, language, email)
+
+
+def _csv(handle: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    reader = csv.DictReader(handle)
+    header = reader.fieldnames or []
+    unknown = [c for c in header if c not in COLUMNS]
+    if "msisdn" not in header or unknown:
+        yield (
+            1,
+            f"header: expected the columns {', '.join(COLUMNS)} (msisdn required), got {header}",
+        )
+        return
+    for raw in reader:
+        if None in raw:
+            yield (
+                reader.line_num,
+                f"{len(header) + len(raw[None])} fields, the header has {len(header)}",
+            )
+            continue
+        yield reader.line_num, dict(raw)
+
+
+def _ndjson(handle: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    for number, text in enumerate(handle, start=1):
+        if not text.strip():
+            continue
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            yield number, f"not JSON: {exc}"
+            continue
+        yield number, value if isinstance(value, dict) else "not a JSON object"
+
+
+def check_rows(
+    numbered: Iterator[tuple[int, dict[str, Any] | str]], *, default_balance: int
+) -> Loaded:
+    loaded = Loaded()
+    numbers: dict[str, int] = {}
+    emails: dict[str, int] = {}
+    for line, raw in numbered:
+        if isinstance(raw, str):
+            loaded.bad.append(BadRow(line, raw))
+            continue
+        try:
+            row = check_row(line, raw, default_balance)
+        except ValueError as exc:
+            loaded.bad.append(BadRow(line, str(exc)))
+            continue
+        if (first := numbers.setdefault(row.msisdn, line)) != line:
+            loaded.bad.append(BadRow(line, f"msisdn {row.msisdn} is already on line {first}"))
+            continue
+        if row.email is not None and (seen := emails.setdefault(row.email, line)) != line:
+            loaded.bad.append(BadRow(line, f"email {row.email} is already on line {seen}"))
+            continue
+        loaded.rows.append(row)
+    return loaded
+
+
+def read_rows(path: Path, *, default_balance: int) -> Loaded:
+    """Rows of a ``.csv`` file, or of NDJSON (``.ndjson``, ``.jsonl``, ``.json``)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        numbered = _csv(handle) if path.suffix.lower() == ".csv" else _ndjson(handle)
+        return check_rows(numbered, default_balance=default_balance)
