@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVarTuple
+
+import structlog
 
 from gateway.bootstrap import Running, serve
 from gateway.client import Client
@@ -205,6 +209,8 @@ class RunningGateway:
         return self._mosquitto.url
 
     def _run(self, settings: Settings) -> None:
+        _quiet_unless_configured()
+
         def ready(running: Running) -> None:
             self.running = running
             self._ready.set()
@@ -255,3 +261,15 @@ class RunningGateway:
         error, self._error = self._error, None
         if error is not None and not isinstance(error, KeyboardInterrupt):
             raise RuntimeError(f"the gateway failed: {error!r}") from error
+
+
+def _quiet_unless_configured() -> None:
+    """A host that set structlog up keeps its setup; otherwise the gateway's traffic log
+    (INFO, one line per MO and MT) would land in the test's output: warnings and worse
+    go to stderr instead."""
+    if structlog.is_configured():
+        return
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
