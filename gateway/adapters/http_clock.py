@@ -9,11 +9,11 @@ from fastapi.responses import JSONResponse
 
 from gateway.adapters.http_deps import Service, Zone, iso
 from gateway.adapters.http_models import CLOCK_LIMIT, MAX_ADVANCE, AdvanceIn
-from gateway.adapters.http_schemas import AdvanceOut, ClockOut
+from gateway.adapters.http_schemas import AdvanceOut, ClockOut, ErrorOut, errors
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["clock"])
+router = APIRouter(tags=["clock"], responses=errors(422, 503))
 
 
 @router.get("/api/clock")
@@ -24,7 +24,12 @@ async def get_clock(service: Service, tz: Zone) -> ClockOut:
 @router.post(
     "/api/clock/advance",
     response_model=AdvanceOut,
-    responses={409: {"description": "the clock is real (wall clock): it cannot be moved"}},
+    responses={
+        409: {
+            "model": ErrorOut,
+            "description": "the clock is real (wall clock): it cannot be moved",
+        }
+    },
 )
 async def advance(body: AdvanceIn, service: Service, tz: Zone) -> AdvanceOut | JSONResponse:
     """Move the virtual clock forward: at most ten years a call, never past 2100; the

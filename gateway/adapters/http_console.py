@@ -21,6 +21,7 @@ from gateway.adapters.http_schemas import (
     SubscriberSummary,
     TimelineEntry,
     TimelineOut,
+    errors,
 )
 from gateway.domain.events import EventKind, LiveEvent
 from gateway.domain.model import ChargeRecord, MessageRecord
@@ -32,7 +33,7 @@ __all__ = ["event_json", "router"]
 KINDS = frozenset(get_args(EventKind))
 _HEARTBEAT = 15.0
 
-router = APIRouter(tags=["console"])
+router = APIRouter(tags=["console"], responses=errors(404, 422))
 
 
 def event_json(event: LiveEvent, tz: tzinfo) -> dict[str, Any]:

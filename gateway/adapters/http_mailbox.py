@@ -11,25 +11,21 @@ from pydantic import ValidationError
 
 from gateway.adapters.http_deps import Support, Zone
 from gateway.adapters.http_models import MAX_OFFSET, DeleteIn
-from gateway.adapters.http_schemas import Out
+from gateway.adapters.http_schemas import ErrorOut, errors
 from gateway.adapters.http_schemas_mail import MailMessage, MailsPage
 from gateway.adapters.mailpit import list_json, matches, message_json, parse_search
 from gateway.domain.mail import to_mime
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["mailbox"])
+router = APIRouter(tags=["mailbox"], responses=errors(422, 503))
 
 Start = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="messages to skip")]
 Limit = Annotated[int, Query(ge=1, le=5000)]
 
 
-class NotFound(Out):
-    detail: str
-
-
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": NotFound, "description": "no such message"}
+    404: {"model": ErrorOut, "description": "no such message"}
 }
 
 

@@ -16,6 +16,7 @@ from gateway.adapters.http_schemas import (
     RenewalsOut,
     RevenueOut,
     RevenueRow,
+    errors,
 )
 from gateway.domain.events import LiveEvent
 from gateway.domain.model import ChargeRecord
@@ -24,7 +25,7 @@ from gateway.service.ports import Queries
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["console"])
+router = APIRouter(tags=["console"], responses=errors(422))
 
 Days = Annotated[int, Query(ge=1, le=366)]
 

@@ -22,6 +22,7 @@ __all__ = [
     "ChargesOut",
     "ClockOut",
     "ComponentOut",
+    "ErrorOut",
     "HealthClock",
     "HealthOut",
     "HealthOutbox",
@@ -52,6 +53,7 @@ __all__ = [
     "UsageListOut",
     "UsageOut",
     "UsageRecordOut",
+    "errors",
 ]
 
 #: an instant in the display time zone: ``2025-03-01T09:30:00+07:00``
@@ -62,6 +64,28 @@ class Out(BaseModel):
     """A response body: built by the handler, sent as is."""
 
     model_config = ConfigDict(frozen=True)
+
+
+class ErrorOut(Out):
+    """A refusal: the reason in a sentence, or for a malformed request FastAPI's list of
+    what is wrong (``loc``, ``msg``, ``type``...)."""
+
+    detail: str | list[dict[str, Any]]
+
+
+_REASONS = {
+    400: "refused: the reason is in detail",
+    404: "no such subscriber, short code or ticket",
+    409: "a conflict with what is stored (a closed account, an address in use, ...)",
+    422: "invalid input: the reason is in detail",
+    429: "too many MOs from this sender (Retry-After)",
+    503: "storage cannot take writes now: nothing was changed (Retry-After)",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entries for these error statuses, each an :class:`ErrorOut`."""
+    return {code: {"model": ErrorOut, "description": _REASONS[code]} for code in codes}
 
 
 # -- subscribers ----------------------------------------------------------------------

@@ -8,13 +8,13 @@ from fastapi import APIRouter
 
 from gateway.adapters.http_deps import Service, Zone, iso_or_none
 from gateway.adapters.http_models import SmsIn, UsageIn
-from gateway.adapters.http_schemas import ReplyOut, SmsOut, UsageOut
+from gateway.adapters.http_schemas import ReplyOut, SmsOut, UsageOut, errors
 from gateway.domain.model import InboundSms, UsageEvent
 from gateway.domain.msisdn import canonical_msisdn
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["traffic"])
+router = APIRouter(tags=["traffic"], responses=errors(400, 404, 409, 422, 429, 503))
 
 
 @router.post("/api/sms")

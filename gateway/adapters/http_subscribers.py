@@ -22,6 +22,7 @@ from gateway.adapters.http_schemas import (
     SubscriptionOut,
     UsageListOut,
     UsageRecordOut,
+    errors,
 )
 from gateway.domain.mail import normalize_address
 from gateway.domain.model import ChargeRecord, Subscription
@@ -31,7 +32,7 @@ from gateway.service.subscribers import KEEP, Keep
 
 __all__ = ["charge_out", "router", "subscriber_out"]
 
-router = APIRouter(tags=["subscribers"])
+router = APIRouter(tags=["subscribers"], responses=errors(400, 404, 409, 422, 503))
 
 Month = Annotated[str, Path(pattern=MONTH_PATTERN, description="YYYY-MM, 2000-01 to 2100-12")]
 

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from gateway.adapters.http_deps import Support, Zone, iso_or_none
 from gateway.adapters.http_models import INT64_MAX, CloseIn, TicketIn, VerifyIn
+from gateway.adapters.http_schemas import errors
 from gateway.adapters.http_schemas_mail import (
     MailSummary,
     TicketDetailOut,
@@ -27,7 +28,7 @@ from gateway.service.tickets import TicketResult
 
 __all__ = ["router", "ticket_out"]
 
-router = APIRouter(tags=["tickets"])
+router = APIRouter(tags=["tickets"], responses=errors(400, 404, 409, 422, 503))
 
 TicketId = Annotated[int, Path(ge=1, le=INT64_MAX, description="a ticket number")]
 
