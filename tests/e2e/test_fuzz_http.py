@@ -9,7 +9,7 @@ requests get past the 404s). Every JSON response is checked against the response
 the OpenAPI documents for its status. Every request is counted from the HAR report,
 independently of schemathesis' own verdict.
 
-The normal suite runs the bar of issue 11, at least 10,000 requests (about two minutes
+The normal suite runs the bar of issue 11, at least 10,000 requests (about three minutes
 on a busy shared 2-core machine); ``SCGW_FUZZ_HTTP=quick`` runs about 4,000 (under a
 minute). ``SCGW_FUZZ_HTTP_EXAMPLES`` and ``SCGW_FUZZ_HTTP_MIN_REQUESTS`` tune it by
 hand, ``SCGW_FUZZ_SEED`` sets the seed (fixed by default so a run is reproducible;
@@ -127,8 +127,11 @@ def test_no_5xx_in_a_schemathesis_run_over_the_whole_api(
         str(EXAMPLES),
         "--seed",
         str(SEED),
+        # one worker: with two, schemathesis' generators call ast.parse from two threads,
+        # which CPython 3.11 does not survive reliably ("AST constructor recursion depth
+        # mismatch", python/cpython#106905), a runtime error of the tool, not the gateway
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "60",
         "--generation-database",
