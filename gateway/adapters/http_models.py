@@ -31,10 +31,14 @@ __all__ = [
     "MONTH_PATTERN",
     "AdvanceIn",
     "Body",
+    "CloseIn",
+    "DeleteIn",
     "SmsIn",
     "SubscriberIn",
+    "TicketIn",
     "TopupIn",
     "UsageIn",
+    "VerifyIn",
     "printable_json",
 ]
 
@@ -94,6 +98,8 @@ class Body(BaseModel):
 
 
 Amount = Annotated[int, Field(gt=0, le=MAX_AMOUNT)]
+_Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+_Short = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class SubscriberIn(Body):
@@ -150,3 +156,30 @@ class AdvanceIn(Body):
             if utc > CLOCK_LIMIT:
                 raise ValueError(f'"to" is after {CLOCK_LIMIT.isoformat()}, the end of the clock')
         return self
+
+
+class TicketIn(Body):
+    """The portal's ticket form (seed 003): the logged-in subscriber, product, category,
+    title and content."""
+
+    msisdn: str
+    product: _Short = "Other"
+    category: _Short
+    title: _Short
+    content: _Text
+
+
+class VerifyIn(Body):
+    code: Annotated[str, Field(min_length=1, max_length=20)]
+
+
+class CloseIn(Body):
+    resolution: Annotated[str, Field(max_length=1000)] | None = None
+
+
+class DeleteIn(BaseModel):
+    """Which mail to delete, as Mailpit takes it: ``{"IDs": [...]}``, unknown keys ignored."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    ids: list[str] | None = Field(default=None, alias="IDs")
