@@ -12,7 +12,7 @@ import structlog
 from gateway.adapters.lockfile import LockHeld, PidLock
 from gateway.adapters.sqlite_store import SqliteStore
 from gateway.errors import SettingError, StorageError
-from gateway.service.gateway import VIRTUAL_NOW_KEY
+from gateway.service.timekeeper import VIRTUAL_NOW_KEY
 from gateway.service.ports import Queries
 from gateway.settings import Settings
 

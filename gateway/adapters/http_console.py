@@ -133,7 +133,7 @@ async def search(
     needle = query.strip()
     if needle.startswith("0") and needle[1:].isdigit():
         needle = "84" + needle[1:]
-    found = await service.read(lambda q: q.console.search(needle, limit))
+    found = await service.reads.read(lambda q: q.console.search(needle, limit))
     return SearchOut(
         subscribers=[
             SubscriberSummary(
@@ -153,7 +153,9 @@ async def messages(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> MessagesOut:
     number = canonical_msisdn(msisdn)
-    found = await service.checked(number, lambda q: q.console.messages(number, shortcode, limit))
+    found = await service.reads.checked(
+        number, lambda q: q.console.messages(number, shortcode, limit)
+    )
     return MessagesOut(messages=[message_out(m, tz) for m in found])
 
 
@@ -169,7 +171,7 @@ async def timeline(msisdn: str, service: Service, tz: Zone) -> TimelineOut:
             q.console.activity(number),
         )
 
-    sms, charges, activity = await service.checked(number, gather)
+    sms, charges, activity = await service.reads.checked(number, gather)
     # at one instant: the MO, what it caused (charges, plan events), then the replies
     rows: list[tuple[datetime, int, dict[str, Any]]] = []
     for m in sms:

@@ -32,7 +32,7 @@ async def health(service: Service, tz: Zone, extra: ExtraHealth) -> HealthOut:
     return HealthOut(
         status="ok",
         clock=HealthClock(mode=service.clock.mode, now=iso(service.clock.now(), tz)),
-        outbox=HealthOutbox(pending=await service.pending_outbox()),
+        outbox=HealthOutbox(pending=await service.reads.pending_outbox()),
         **{k: v() if callable(v) else v for k, v in extra.items()},
     )
 

@@ -64,7 +64,7 @@ async def revenue(
 ) -> RevenueOut:
     """Charges net of refunds over the last ``days`` local days, by plan or by day."""
     _, start, end = _window(service, days, tz)
-    charges = await service.read(lambda q: q.reports.charges_between(start, end))
+    charges = await service.reads.read(lambda q: q.reports.charges_between(start, end))
     totals: dict[str, list[int]] = {}
     for c in charges:
         key = c.package if by == "package" else _local_day(c.at, tz).isoformat()
@@ -86,7 +86,7 @@ async def active(service: Service, tz: Zone, days: Days = 30) -> ActiveOut:
     first, _, _ = _window(service, days, tz)
     now = service.clock.now()
     ends = [min(_day_start(first + timedelta(days=i + 1), tz), now) for i in range(days)]
-    counts = await service.read(lambda q: q.reports.active_at(ends))
+    counts = await service.reads.read(lambda q: q.reports.active_at(ends))
     return ActiveOut(
         rows=[
             ActiveRow(day=(first + timedelta(days=i)).isoformat(), active=n)
@@ -105,7 +105,7 @@ async def renewals(service: Service, tz: Zone, days: Days = 30) -> RenewalsOut:
             "renewal_failed", start, end
         )
 
-    charges, failures = await service.read(gather)
+    charges, failures = await service.reads.read(gather)
     rows = {(first + timedelta(days=i)).isoformat(): [0, 0] for i in range(days)}
     for c in charges:
         if c.reason == "renewal":

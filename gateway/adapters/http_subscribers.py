@@ -116,7 +116,7 @@ async def put_subscriber(
 
 @router.get("/api/subscribers/{msisdn}")
 async def get_subscriber(msisdn: str, service: Service, tz: Zone) -> SubscriberOut:
-    return subscriber_out(await service.subscriber(canonical_msisdn(msisdn)), tz)
+    return subscriber_out(await service.reads.subscriber(canonical_msisdn(msisdn)), tz)
 
 
 @router.post("/api/subscribers/{msisdn}/topup")
@@ -126,13 +126,13 @@ async def topup(msisdn: str, body: TopupIn, service: Service, tz: Zone) -> Subsc
 
 @router.get("/api/subscribers/{msisdn}/charges")
 async def charges(msisdn: str, service: Service, tz: Zone) -> ChargesOut:
-    found = await service.charges(canonical_msisdn(msisdn))
+    found = await service.reads.charges(canonical_msisdn(msisdn))
     return ChargesOut(charges=[charge_out(c, tz) for c in found])
 
 
 @router.get("/api/subscribers/{msisdn}/usage")
 async def usage(msisdn: str, service: Service, tz: Zone) -> UsageListOut:
-    found = await service.usage(canonical_msisdn(msisdn))
+    found = await service.reads.usage(canonical_msisdn(msisdn))
     return UsageListOut(
         usage=[
             UsageRecordOut(
@@ -150,7 +150,7 @@ async def usage(msisdn: str, service: Service, tz: Zone) -> UsageListOut:
 
 @router.get("/api/subscribers/{msisdn}/ledger")
 async def ledger(msisdn: str, service: Service, tz: Zone) -> LedgerOut:
-    found = await service.ledger(canonical_msisdn(msisdn))
+    found = await service.reads.ledger(canonical_msisdn(msisdn))
     return LedgerOut(
         entries=[
             LedgerEntryOut(
@@ -167,7 +167,7 @@ async def ledger(msisdn: str, service: Service, tz: Zone) -> LedgerOut:
 
 @router.get("/api/subscribers/{msisdn}/invoices/{month}")
 async def invoice(msisdn: str, month: Month, service: Service, tz: Zone) -> InvoiceOut:
-    lines = await service.invoice(canonical_msisdn(msisdn), month)
+    lines = await service.reads.invoice(canonical_msisdn(msisdn), month)
     return InvoiceOut(
         month=month,
         lines=[
@@ -188,7 +188,7 @@ async def invoice(msisdn: str, month: Month, service: Service, tz: Zone) -> Invo
 async def invoices(msisdn: str, service: Service) -> InvoicesOut:
     """Each month with invoice lines, newest first: its total and how many lines."""
     number = canonical_msisdn(msisdn)
-    months = await service.checked(number, lambda q: q.billing.invoice_months(number))
+    months = await service.reads.checked(number, lambda q: q.billing.invoice_months(number))
     return InvoicesOut(
         invoices=[
             InvoiceSummary(month=month, total=total, lines=lines) for month, total, lines in months

@@ -63,7 +63,7 @@ def load_command(args: argparse.Namespace) -> int:
     from gateway.adapters.sqlite_bulk import BulkWriter
     from gateway.cli_settings import SettingsProblem, Sources, load_settings
     from gateway.errors import SettingError
-    from gateway.service.gateway import VIRTUAL_NOW_KEY
+    from gateway.service.timekeeper import VIRTUAL_NOW_KEY
     from gateway.startup import lock_database
 
     flags = {} if args.database_url is None else {"database_url": args.database_url}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -17,44 +16,32 @@ import structlog
 from carrier_rules import Catalog, Language, SubscriberKind
 from gateway.domain.events import LiveEvent
 from gateway.domain.model import (
-    ChargeRecord,
     InboundSms,
-    InvoiceLine,
-    LedgerEntry,
     Outgoing,
     UsageEvent,
-    UsageRecord,
 )
 from gateway.errors import (
     AccountClosed,
-    ClockError,
     RateLimited,
     UnknownSubscriber,
 )
 from gateway.logging import clip
 from gateway.service.durable import Durable
 from gateway.service.effects import Effects
-from gateway.service.engine import KEEP, DueResult, Engine, Keep, SmsResult, UsageResult
+from gateway.service.engine import KEEP, Engine, Keep, SmsResult, UsageResult
 from gateway.service.events import EventBus
 from gateway.service.flood import MoRateLimiter
 from gateway.service.health import Health
 from gateway.service.metrics import Metrics
 from gateway.service.outbox import Outbox
-from gateway.service.ports import Clock, MessagePublisher, Queries, Store, Transaction
+from gateway.service.ports import Clock, MessagePublisher, Store, Transaction
 from gateway.service.reads import Reads, SubscriberView
+from gateway.service.timekeeper import AdvanceResult, Timekeeper
 
 __all__ = ["AdvanceResult", "GatewayService", "SubscriberView"]
 
 log = structlog.get_logger("gateway.service")
 T = TypeVar("T")
-
-VIRTUAL_NOW_KEY = "virtual_now"
-
-
-@dataclass(frozen=True, slots=True)
-class AdvanceResult:
-    now: datetime
-    processed: int
 
 
 @dataclass(slots=True)
@@ -116,8 +103,6 @@ class GatewayService:
         self._max_batch = max_batch
         self._due_chunk = due_chunk
         self._inbox: asyncio.Queue[_Pending] = asyncio.Queue()
-        self._time_lock = asyncio.Lock()
-        self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._group: asyncio.TaskGroup | None = None
         self._busy = False  # a batch is being processed
@@ -136,6 +121,18 @@ class GatewayService:
             memory=outbox_memory,
         )
         self.reads = Reads(store)
+        self.time = Timekeeper(
+            engine=engine,
+            store=store,
+            clock=clock,
+            commit=self._commit,
+            durable=self._durable,
+            outbox=self.outbox,
+            events=self.events,
+            on_commit=lambda: self._on_commit(),
+            due_chunk=due_chunk,
+        )
+        self._time_lock = self.time.lock  # MOs, due work and clock moves take turns
         self.limiter = rate_limiter or MoRateLimiter(rate=0, burst=1)
         self._mo_counters: dict[tuple[str, str], Any] = {}
 
@@ -162,14 +159,14 @@ class GatewayService:
         """Start the background loops (batcher, outbox, scheduler) as named tasks of one
         ``TaskGroup``, after running what fell due while the gateway was down."""
         self.health.set("storage", ready=True)
-        await self._restore_clock()
+        await self.time.restore_clock()
         self._group = asyncio.TaskGroup()
         await self._group.__aenter__()
         self._spawn(self._batch_loop, "scgw-batcher")
         self._spawn(self.outbox.run, "scgw-outbox")
         await self.run_due(self.clock.now())  # what fell due while we were down
         if self.clock.mode == "real":
-            self._spawn(self._scheduler_loop, "scgw-scheduler")
+            self._spawn(self.time.run, "scgw-scheduler")
         return self
 
     def _spawn(self, loop: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
@@ -214,16 +211,6 @@ class GatewayService:
     def _event_time(self) -> datetime:
         """The instant an event is stamped with: whole seconds, as an SMSC records it."""
         return self.clock.now().replace(microsecond=0)
-
-    async def _restore_clock(self) -> None:
-        if self.clock.mode != "virtual":
-            return
-        saved = await self._store.query(lambda q: q.meta.get(VIRTUAL_NOW_KEY))
-        if saved is not None:
-            persisted = datetime.fromisoformat(saved)
-            if persisted > self.clock.now():
-                self.clock.set(persisted)
-                log.info("virtual_clock_restored", now=persisted.isoformat())
 
     # -- inbound SMS ------------------------------------------------------------------
 
@@ -314,7 +301,7 @@ class GatewayService:
             self._count_mo(shortcode, outcome, n)
         self._enqueue(outgoing)
         self._on_commit()
-        self._wake.set()
+        self.time.wake()
 
     async def _process(self, batch: list[_Pending]) -> list[SmsResult | BaseException]:
         """One transaction for the batch; storage that cannot take it holds the batch (its
@@ -402,74 +389,15 @@ class GatewayService:
         except Exception as exc:
             log.warning("error_event_not_published", error=str(exc))
 
-    # -- renewals and time ------------------------------------------------------------
+    # -- renewals and time (the Timekeeper) --------------------------------------------
 
     async def run_due(self, until: datetime) -> int:
         """Run every renewal and expiry due up to ``until``; returns how many ran."""
-        total = 0
-        try:
-            while True:
-                result: DueResult = await self._durable.run(
-                    "due", partial(self._commit, partial(self._run_due_chunk, until=until))
-                )
-                if result.processed == 0 and not result.announced:
-                    return total
-                total += result.processed
-                self._on_commit()
-                if result.processed >= self._due_chunk:
-                    self.outbox.begin_burst()
-                self._enqueue(result.outgoing)
-                if self.clock.mode == "virtual" and result.last_due is not None:
-                    self.clock.set(max(self.clock.now(), result.last_due))
-        finally:
-            self.outbox.end_burst()
-
-    def _run_due_chunk(self, tx: Transaction, fx: Effects, until: datetime) -> DueResult:
-        result = self.engine.run_due(tx, until, self._due_chunk, fx=fx)
-        if self.clock.mode == "virtual" and result.last_due is not None:
-            # the stored virtual time never lags what was committed
-            tx.meta.set(VIRTUAL_NOW_KEY, max(self.clock.now(), result.last_due).isoformat())
-        return result
+        return await self.time.run_due(until)
 
     async def advance(self, *, to: datetime) -> AdvanceResult:
         """Move the virtual clock forward to ``to``, running everything due on the way."""
-        if self.clock.mode != "virtual":
-            raise ClockError("the clock is real: it follows the wall clock and cannot be moved")
-        async with self._time_lock:
-            now = self.clock.now()
-            if to < now:
-                raise ClockError(
-                    f"the clock only moves forward: {to.isoformat()} is before {now.isoformat()}"
-                )
-            processed = await self.run_due(to)
-            self.clock.set(to)
-            stamp = to.isoformat()
-            await self._store.transaction(lambda tx: tx.meta.set(VIRTUAL_NOW_KEY, stamp))
-        self.events.publish([LiveEvent("clock", to, {"now": to})])
-        log.info("clock_advanced", now=stamp, processed=processed)
-        return AdvanceResult(now=to, processed=processed)
-
-    def _next_due(self, q: Queries) -> datetime | None:
-        """The next instant with due work: a renewal or expiry, or a price announcement."""
-        due = q.subscriptions.next_due()
-        announcement = self.engine.next_announcement(q)
-        if announcement is not None and (due is None or announcement < due):
-            return announcement
-        return due
-
-    async def _scheduler_loop(self) -> None:
-        while True:
-            self._wake.clear()
-            due = await self._durable.run("scheduler", partial(self._store.query, self._next_due))
-            now = self.clock.now()
-            if due is not None and due <= now:
-                async with self._time_lock:
-                    await self.run_due(now)
-                continue
-            timeout = 30.0 if due is None else min(30.0, (due - now).total_seconds())
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
-                    await self._wake.wait()
+        return await self.time.advance(to=to)
 
     # -- subscribers ------------------------------------------------------------------
 
@@ -498,7 +426,7 @@ class GatewayService:
             return created
 
         created = await self._commit(work)
-        return await self.subscriber(msisdn), created
+        return await self.reads.subscriber(msisdn), created
 
     async def topup(self, msisdn: str, amount: int) -> SubscriberView:
         async with self._time_lock:
@@ -512,7 +440,7 @@ class GatewayService:
 
             self._enqueue(await self._commit(work))
         self._on_commit()
-        return await self.subscriber(msisdn)
+        return await self.reads.subscriber(msisdn)
 
     async def apply(self, work: Callable[[Transaction, datetime], tuple[T, list[Outgoing]]]) -> T:
         """Run a use case in one transaction, in event order with MOs and renewals: ``work``
@@ -548,32 +476,3 @@ class GatewayService:
             return result, []
 
         return await self.apply(work)
-
-    # -- reads (the read facade, ``self.reads``, kept here for existing callers) --------
-
-    async def usage(self, msisdn: str) -> list[UsageRecord]:
-        return await self.reads.usage(msisdn)
-
-    async def read(self, work: Callable[[Queries], T]) -> T:
-        return await self.reads.read(work)
-
-    async def subscriber(self, msisdn: str) -> SubscriberView:
-        return await self.reads.subscriber(msisdn)
-
-    async def charges(self, msisdn: str) -> list[ChargeRecord]:
-        return await self.reads.charges(msisdn)
-
-    async def ledger(self, msisdn: str) -> list[LedgerEntry]:
-        return await self.reads.ledger(msisdn)
-
-    async def invoice(self, msisdn: str, month: str) -> list[InvoiceLine]:
-        return await self.reads.invoice(msisdn, month)
-
-    async def pending_outbox(self) -> int:
-        return await self.reads.pending_outbox()
-
-    async def stats(self) -> dict[str, Any]:
-        return await self.reads.stats()
-
-    async def checked(self, msisdn: str, fn: Callable[[Queries], T]) -> T:
-        return await self.reads.checked(msisdn, fn)

@@ -64,7 +64,7 @@ class SupportService:
 
     async def account_for(self, address: str) -> Subscriber | None:
         """The open account whose email this is (the SMTP server checks senders with it)."""
-        return await self._gateway.read(lambda q: q.subscribers.by_email(address))
+        return await self._gateway.reads.read(lambda q: q.subscribers.by_email(address))
 
     # -- commands by email ------------------------------------------------------------------
 
@@ -150,7 +150,7 @@ class SupportService:
         return self._told(await self._gateway.apply(work))
 
     async def tickets(self) -> list[Ticket]:
-        return await self._gateway.read(lambda q: q.tickets.all())
+        return await self._gateway.reads.read(lambda q: q.tickets.all())
 
     async def ticket(self, ticket_id: int) -> TicketView:
         def work(q: Queries) -> TicketView:
@@ -159,15 +159,15 @@ class SupportService:
                 raise UnknownTicket(ticket_id)
             return TicketView(ticket, q.tickets.events(ticket_id), q.tickets.mail(ticket_id))
 
-        return await self._gateway.read(work)
+        return await self._gateway.reads.read(work)
 
     # -- mailbox ----------------------------------------------------------------------------
 
     async def mails(self, *, start: int, limit: int) -> tuple[list[StoredMail], int, int]:
-        return await self._gateway.read(lambda q: q.mailbox.page(start=start, limit=limit))
+        return await self._gateway.reads.read(lambda q: q.mailbox.page(start=start, limit=limit))
 
     async def recent_mail(self) -> list[StoredMail]:
-        return await self._gateway.read(lambda q: q.mailbox.newest(SEARCH_WINDOW))
+        return await self._gateway.reads.read(lambda q: q.mailbox.newest(SEARCH_WINDOW))
 
     async def mail(self, mail_id: str, *, mark_read: bool) -> StoredMail | None:
         """One mail; ``latest`` names the newest. Reading it marks it read, as in Mailpit."""
@@ -178,7 +178,7 @@ class SupportService:
             newest = q.mailbox.newest(1)
             return newest[0] if newest else None
 
-        stored = await self._gateway.read(find)
+        stored = await self._gateway.reads.read(find)
         if stored is not None and mark_read and not stored.read:
             found = stored.mail.id
 

@@ -40,7 +40,7 @@ async def test_advance_runs_every_renewal_at_its_own_instant_then_a_top_up_renew
         catalog, start=T0, store=store, publisher=publisher, default_balance=4000
     ) as svc:
         await svc.handle_sms(sms(A, "DK ZL1"))
-        assert (await svc.subscriber(A)).subscriber.balance == 3000
+        assert (await svc.reads.subscriber(A)).subscriber.balance == 3000
 
         advanced = await svc.advance(to=local(2026, 3, 15, 10, 0))
         await svc.drained()
@@ -57,7 +57,7 @@ async def test_advance_runs_every_renewal_at_its_own_instant_then_a_top_up_renew
                 local(2026, 3, 14, 10, 0),
             ),
         ]
-        view = await svc.subscriber(A)
+        view = await svc.reads.subscriber(A)
         assert view.subscriber.balance == 0
         (sub,) = view.subscriptions
         assert (sub.status, sub.failed_since, sub.next_action_at, sub.expires_at) == (
@@ -66,7 +66,7 @@ async def test_advance_runs_every_renewal_at_its_own_instant_then_a_top_up_renew
             local(2026, 3, 16, 10, 0),
             local(2026, 3, 14, 10, 0),
         )
-        assert [(c.amount, c.at) for c in await svc.charges(A)] == [
+        assert [(c.amount, c.at) for c in await svc.reads.charges(A)] == [
             (1000, T0),
             (1000, local(2026, 3, 11, 10, 0)),
             (1000, local(2026, 3, 12, 10, 0)),
@@ -159,7 +159,7 @@ async def test_renewals_that_fell_due_while_stopped_run_at_start_up(catalog: Cat
         catalog, start=local(2026, 3, 12, 10, 30), store=store, publisher=publisher
     ) as svc:
         await svc.drained()
-        view = await svc.subscriber(A)
+        view = await svc.reads.subscriber(A)
 
     assert [(m.text, m.at) for m in publisher.messages] == [
         (_renewed_zl1("10:00 12/03/2026"), local(2026, 3, 11, 10, 0)),

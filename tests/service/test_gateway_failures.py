@@ -38,9 +38,9 @@ async def test_one_failing_message_does_not_lose_the_rest_of_its_batch(catalog: 
         first, failed, third = await asyncio.gather(*futures)
         await svc.drained()
 
-        balances = [(await svc.subscriber(m)).subscriber.balance for m in (A, B, C)]
-        b_view = await svc.subscriber(B)
-        b_charges = await svc.charges(B)
+        balances = [(await svc.reads.subscriber(m)).subscriber.balance for m in (A, B, C)]
+        b_view = await svc.reads.subscriber(B)
+        b_charges = await svc.reads.charges(B)
 
     assert first.replies[0].text.startswith("Dang ky thanh cong goi ZL1 ")
     assert third.replies[0].text.startswith("Dang ky thanh cong goi ZL7 ")
@@ -65,7 +65,7 @@ async def test_a_lone_failing_message_is_answered_in_the_subscribers_language(
 
         result = await svc.handle_sms(sms(A, "DK ZL1", id="m1"))
         await svc.drained()
-        view = await svc.subscriber(A)
+        view = await svc.reads.subscriber(A)
 
     (reply,) = result.replies
     assert reply.text == (
@@ -95,7 +95,7 @@ async def test_after_a_system_error_the_same_message_can_be_sent_again(catalog: 
         store.fail_inbound_ids.clear()
 
         retried = await svc.handle_sms(sms(A, "DK ZL1", id="m1"))
-        balance = (await svc.subscriber(A)).subscriber.balance
+        balance = (await svc.reads.subscriber(A)).subscriber.balance
 
     assert [r.text for r in failed.replies] == [SYSTEM_ERROR_VI]
     assert not retried.duplicate

@@ -34,7 +34,7 @@ async def test_a_reply_is_returned_after_commit_and_then_published(catalog: Cata
         result = await svc.handle_sms(sms(A, "DK ZL1", id="m1"))
         await svc.drained()
 
-        view = await svc.subscriber(A)
+        view = await svc.reads.subscriber(A)
 
     assert [r.text for r in result.replies] == [
         "Dang ky thanh cong goi ZL1 (Mien phi data Zalo), cuoc 1.000d tru vao TK chinh."
@@ -57,8 +57,8 @@ async def test_a_repeated_client_id_is_processed_once_and_not_published_again(
         second = await svc.handle_sms(sms(A, "DK ZL1", id="m1"))
         await svc.drained()
 
-        charges = await svc.charges(A)
-        balance = (await svc.subscriber(A)).subscriber.balance
+        charges = await svc.reads.charges(A)
+        balance = (await svc.reads.subscriber(A)).subscriber.balance
 
     assert (first.duplicate, second.duplicate) == (False, True)
     assert second.replies == first.replies
@@ -73,7 +73,7 @@ async def test_a_repeated_client_id_inside_one_batch_is_processed_once(catalog: 
         futures = [svc.submit(sms(A, "DK ZL1", id="m1")) for _ in range(3)]
         first, *others = await asyncio.gather(*futures)
         await svc.drained()
-        balance = (await svc.subscriber(A)).subscriber.balance
+        balance = (await svc.reads.subscriber(A)).subscriber.balance
 
     assert not first.duplicate
     assert [(o.duplicate, o.replies) for o in others] == [(True, first.replies)] * 2
@@ -88,7 +88,7 @@ async def test_messages_of_one_batch_see_each_others_effects(catalog: Catalog) -
         futures = [svc.submit(sms(A, t)) for t in ("DK ZL1", "dk zl1", "DK ZL7")]
         results = await asyncio.gather(*futures)
         await svc.drained()
-        balance = (await svc.subscriber(A)).subscriber.balance
+        balance = (await svc.reads.subscriber(A)).subscriber.balance
 
     texts = [r.replies[0].text for r in results]
     assert texts[0].startswith("Dang ky thanh cong goi ZL1 ")
@@ -116,7 +116,7 @@ async def test_messages_queued_together_are_committed_in_one_transaction(
         await svc.drained()
 
         assert store.commits - before == 2
-        assert [(await svc.subscriber(m)).subscriber.balance for m in (A, B, C)] == [3000] * 3
+        assert [(await svc.reads.subscriber(m)).subscriber.balance for m in (A, B, C)] == [3000] * 3
 
 
 async def test_nonsense_gets_the_help_reply_never_silence(catalog: Catalog) -> None:
@@ -141,10 +141,10 @@ async def test_without_auto_provision_an_unknown_number_is_told_and_not_stored(
         await svc.drained()
 
         with pytest.raises(UnknownSubscriber):
-            await svc.subscriber(A)
+            await svc.reads.subscriber(A)
         with pytest.raises(UnknownSubscriber):
-            await svc.charges(A)
-        stats = await svc.stats()
+            await svc.reads.charges(A)
+        stats = await svc.reads.stats()
 
     assert [r.text for r in result.replies] == [
         "So thue bao 84912345678 khong phai thue bao Vinaphone, khong su dung duoc dich vu 888."
@@ -185,7 +185,7 @@ async def test_provision_creates_then_updates_a_subscriber(catalog: Catalog) -> 
         updated_view, created_again = await svc.provision(
             A, kind="postpaid", balance=None, language="en"
         )
-        ledger = await svc.ledger(A)
+        ledger = await svc.reads.ledger(A)
 
     assert (created, created_again) == (True, False)
     assert (created_view.subscriber.kind, created_view.subscriber.balance) == ("prepaid", 4000)
@@ -211,7 +211,7 @@ async def test_a_top_up_adds_to_the_balance_with_a_ledger_entry(catalog: Catalog
         await svc.handle_sms(sms(A, "DK ZL7"))  # 4,000đ < 5,000đ: refused
         await svc.topup(A, 1000)
         result = await svc.handle_sms(sms(A, "DK ZL7"))
-        ledger = await svc.ledger(A)
+        ledger = await svc.reads.ledger(A)
 
     assert result.replies[0].text.startswith("Dang ky thanh cong goi ZL7 ")
     assert [(e.delta, e.balance_after, e.reason) for e in ledger] == [
@@ -228,9 +228,9 @@ async def test_postpaid_invoice_through_the_service(catalog: Catalog) -> None:
         await svc.handle_sms(sms(A, "DK ZL30"))
         await svc.advance(to=local(2026, 4, 1))
 
-        march = await svc.invoice(A, "2026-03")
-        april = await svc.invoice(A, "2026-04")
-        balance = (await svc.subscriber(A)).subscriber.balance
+        march = await svc.reads.invoice(A, "2026-03")
+        april = await svc.reads.invoice(A, "2026-04")
+        balance = (await svc.reads.subscriber(A)).subscriber.balance
 
     assert [(x.amount, x.description, x.at) for x in march] == [
         (7500, "ZL30 registration", local(2026, 3, 20, 10, 0))

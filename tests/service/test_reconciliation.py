@@ -33,10 +33,10 @@ D = "84912000004"
 async def _books(
     svc: GatewayService, msisdn: str
 ) -> tuple[list[ChargeRecord], list[LedgerEntry], list[InvoiceLine]]:
-    charges = await svc.charges(msisdn)
-    ledger = await svc.ledger(msisdn)
+    charges = await svc.reads.charges(msisdn)
+    ledger = await svc.reads.ledger(msisdn)
     months = sorted({c.invoice_month for c in charges if c.invoice_month is not None})
-    lines = [line for month in months for line in await svc.invoice(msisdn, month)]
+    lines = [line for month in months for line in await svc.reads.invoice(msisdn, month)]
     return charges, ledger, lines
 
 
@@ -60,11 +60,11 @@ async def test_a_month_of_several_subscribers_reconciles(catalog: Catalog) -> No
         second = await svc.advance(to=local(2026, 4, 10, 10, 0))
         await svc.drained()
 
-        views = {m: await svc.subscriber(m) for m in (A, B, C, D)}
+        views = {m: await svc.reads.subscriber(m) for m in (A, B, C, D)}
         books = {m: await _books(svc, m) for m in (A, B, C, D)}
-        c_march = await svc.invoice(C, "2026-03")
-        d_march = await svc.invoice(D, "2026-03")
-        d_april = await svc.invoice(D, "2026-04")
+        c_march = await svc.reads.invoice(C, "2026-03")
+        d_march = await svc.reads.invoice(D, "2026-03")
+        d_april = await svc.reads.invoice(D, "2026-04")
 
     assert refused.replies[0].text == (
         "Dang ky goi ZL30 khong thanh cong: TK chinh (4.000d) khong du 15.000d."
