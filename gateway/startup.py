@@ -12,8 +12,8 @@ import structlog
 from gateway.adapters.lockfile import LockHeld, PidLock
 from gateway.adapters.sqlite_store import SqliteStore
 from gateway.errors import SettingError, StorageError
-from gateway.service.timekeeper import VIRTUAL_NOW_KEY
 from gateway.service.ports import Queries
+from gateway.service.timekeeper import VIRTUAL_NOW_KEY
 from gateway.settings import Settings
 
 __all__ = ["CLOCK_MODE_KEY", "OpenedDatabase", "lock_database", "open_database"]

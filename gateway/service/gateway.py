@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -22,16 +20,15 @@ from gateway.domain.model import (
 )
 from gateway.errors import (
     AccountClosed,
-    RateLimited,
     UnknownSubscriber,
 )
-from gateway.logging import clip
 from gateway.service.durable import Durable
 from gateway.service.effects import Effects
 from gateway.service.engine import KEEP, Engine, Keep, SmsResult, UsageResult
 from gateway.service.events import EventBus
 from gateway.service.flood import MoRateLimiter
 from gateway.service.health import Health
+from gateway.service.intake import Intake
 from gateway.service.metrics import Metrics
 from gateway.service.outbox import Outbox
 from gateway.service.ports import Clock, MessagePublisher, Store, Transaction
@@ -42,14 +39,6 @@ __all__ = ["AdvanceResult", "GatewayService", "SubscriberView"]
 
 log = structlog.get_logger("gateway.service")
 T = TypeVar("T")
-
-
-@dataclass(slots=True)
-class _Pending:
-    sms: InboundSms
-    future: asyncio.Future[SmsResult]
-    #: the event loop's time when it arrived (for the reply latency metric)
-    arrived: float = 0.0
 
 
 def _mt_event(m: Outgoing) -> LiveEvent:
@@ -102,10 +91,8 @@ class GatewayService:
         self._publisher = publisher
         self._max_batch = max_batch
         self._due_chunk = due_chunk
-        self._inbox: asyncio.Queue[_Pending] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._group: asyncio.TaskGroup | None = None
-        self._busy = False  # a batch is being processed
         self._data_rate_per_mb = data_rate_per_mb
         self.events = EventBus(started_at=clock.now())
         # told after each commit (the mail delivery loop: a commit may have queued mail)
@@ -134,7 +121,20 @@ class GatewayService:
         )
         self._time_lock = self.time.lock  # MOs, due work and clock moves take turns
         self.limiter = rate_limiter or MoRateLimiter(rate=0, burst=1)
-        self._mo_counters: dict[tuple[str, str], Any] = {}
+        self.intake = Intake(
+            engine=engine,
+            commit=self._commit,
+            durable=self._durable,
+            lock=self.time.lock,
+            outbox=self.outbox,
+            metrics=self.metrics,
+            limiter=self.limiter,
+            event_time=self._event_time,
+            real_clock=clock.mode == "real",
+            due_chunk=due_chunk,
+            max_batch=max_batch,
+            after_commit=self._after_batch,
+        )
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -162,7 +162,7 @@ class GatewayService:
         await self.time.restore_clock()
         self._group = asyncio.TaskGroup()
         await self._group.__aenter__()
-        self._spawn(self._batch_loop, "scgw-batcher")
+        self._spawn(self.intake.run, "scgw-batcher")
         self._spawn(self.outbox.run, "scgw-outbox")
         await self.run_due(self.clock.now())  # what fell due while we were down
         if self.clock.mode == "real":
@@ -191,8 +191,7 @@ class GatewayService:
         """The orderly end of intake: wait until every MO taken in is committed and every
         committed reply published. Call it (under a timeout) once the transports stopped
         taking MOs and before they stop publishing."""
-        while not self._inbox.empty() or self._busy:  # noqa: ASYNC110 - no event for it
-            await asyncio.sleep(0.01)
+        await self.intake.idle()
         await self.outbox.drained()
 
     async def __aexit__(
@@ -207,6 +206,10 @@ class GatewayService:
         if self._group is not None:
             group, self._group = self._group, None
             await group.__aexit__(None, None, None)
+
+    def _after_batch(self) -> None:
+        self._on_commit()
+        self.time.wake()
 
     def _event_time(self) -> datetime:
         """The instant an event is stamped with: whole seconds, as an SMSC records it."""
@@ -228,142 +231,11 @@ class GatewayService:
         return self.engine.catalog(shortcode)
 
     def submit(self, sms: InboundSms) -> asyncio.Future[SmsResult]:
-        """Queue an MO; the future resolves with its replies once they are committed.
-
-        Raises ``RateLimited`` (nothing queued, stored or charged) past the per-sender
-        flood limit.
-        """
-        if not self.limiter.allow(sms.msisdn):
-            self._count_mo(sms.shortcode, "rate_limited")
-            raise RateLimited(sms.msisdn, self.limiter.rate, self.limiter.burst)
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[SmsResult] = loop.create_future()
-        self._inbox.put_nowait(_Pending(sms, future, loop.time()))
-        return future
-
-    def _count_mo(self, shortcode: str, outcome: str, n: int = 1) -> None:
-        counter = self._mo_counters.get((shortcode, outcome))
-        if counter is None:
-            counter = self.metrics.mo.labels(shortcode, outcome)
-            self._mo_counters[(shortcode, outcome)] = counter
-        counter.inc(n)
+        """Queue an MO; resolves once it and its replies are committed (``Intake``)."""
+        return self.intake.submit(sms)
 
     async def handle_sms(self, sms: InboundSms) -> SmsResult:
-        return await self.submit(sms)
-
-    async def _batch_loop(self) -> None:
-        while True:
-            batch = [await self._inbox.get()]
-            while len(batch) < self._max_batch and not self._inbox.empty():
-                batch.append(self._inbox.get_nowait())
-            self.metrics.batch_size.observe(len(batch))
-            self._busy = True
-            try:
-                await self._run_batch(batch)
-            finally:
-                self._busy = False
-
-    async def _run_batch(self, batch: list[_Pending]) -> None:
-        """Commit one batch, resolve its callers' futures, hand its replies to the outbox."""
-        async with self._time_lock:
-            results = await self._process(batch)
-        outgoing: list[Outgoing] = []
-        done = asyncio.get_running_loop().time()
-        outcomes: Counter[tuple[str, str]] = Counter()
-        for item, result in zip(batch, results, strict=True):
-            self.metrics.reply_seconds.observe(done - item.arrived)
-            sms = item.sms
-            if isinstance(result, BaseException):
-                outcomes[(sms.shortcode, "failed")] += 1
-                item.future.set_exception(result)
-                continue
-            if result.duplicate:
-                outcomes[(sms.shortcode, "duplicate")] += 1
-                log.info(
-                    "mo_duplicate",
-                    message_id=sms.id,
-                    msisdn=sms.msisdn,
-                    replies=len(result.replies),
-                )
-            else:
-                outcomes[(sms.shortcode, "processed")] += 1
-                log.info(
-                    "mo_processed",
-                    message_id=sms.id,
-                    msisdn=sms.msisdn,
-                    shortcode=sms.shortcode,
-                    text=clip(sms.text),
-                    replies=len(result.replies),
-                )
-                outgoing.extend(result.replies)
-            item.future.set_result(result)
-        for (shortcode, outcome), n in outcomes.items():
-            self._count_mo(shortcode, outcome, n)
-        self._enqueue(outgoing)
-        self._on_commit()
-        self.time.wake()
-
-    async def _process(self, batch: list[_Pending]) -> list[SmsResult | BaseException]:
-        """One transaction for the batch; storage that cannot take it holds the batch (its
-        MOs stay unacknowledged) and retries it; a batch that fails for another reason is
-        retried one MO at a time, and an MO that still fails gets an apology."""
-        now = self._event_time()
-
-        def run_all(
-            tx: Transaction, fx: Effects
-        ) -> tuple[list[Outgoing], list[SmsResult | BaseException]]:
-            due: list[Outgoing] = []
-            if self.clock.mode == "real":
-                # a renewal that fell due before these MOs runs first, in the same transaction
-                due = self.engine.run_due(tx, now, self._due_chunk, fx=fx).outgoing
-            return due, [self.engine.handle_sms(tx, item.sms, now, fx=fx) for item in batch]
-
-        async def attempt() -> tuple[list[Outgoing], list[SmsResult | BaseException]]:
-            nonlocal now
-            now = self._event_time()  # a batch held through an outage runs when it can
-            return await self._commit(run_all)
-
-        try:
-            due, results = await self._durable.run("mo_batch", attempt)
-            self._enqueue(due)
-            return results
-        except Exception:
-            if len(batch) > 1:
-                log.warning("batch_failed_retrying_one_by_one", size=len(batch))
-        one_by_one: list[SmsResult | BaseException] = []
-        for item in batch:
-            try:
-                one_by_one.append(
-                    await self._durable.run(
-                        "mo",
-                        partial(self._commit, self._handle_one(item.sms, now)),
-                    )
-                )
-            except Exception as exc:
-                log.exception("mo_failed", message_id=item.sms.id, msisdn=item.sms.msisdn)
-                one_by_one.append(await self._apologise(item.sms, now, exc))
-        return one_by_one
-
-    def _handle_one(
-        self, sms: InboundSms, now: datetime
-    ) -> Callable[[Transaction, Effects], SmsResult]:
-        return lambda tx, fx: self.engine.handle_sms(tx, sms, now, fx=fx)
-
-    async def _apologise(
-        self, sms: InboundSms, now: datetime, exc: Exception
-    ) -> SmsResult | BaseException:
-        """A message that failed still gets a reply (and changes nothing else)."""
-        try:
-            return await self._durable.run(
-                "apology",
-                partial(
-                    self._commit,
-                    lambda tx, fx: self.engine.system_error(tx, sms, now, fx=fx),
-                ),
-            )
-        except Exception:
-            log.exception("apology_failed", message_id=sms.id, msisdn=sms.msisdn)
-            return exc
+        return await self.intake.submit(sms)
 
     # -- outbox -----------------------------------------------------------------------
 
