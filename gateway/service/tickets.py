@@ -7,10 +7,8 @@ Synchronous and free of I/O, like the engine: every step runs inside the
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,37 +16,28 @@ from typing import Any, Literal
 
 from carrier_rules import Language, SupportPolicy
 from gateway.domain.grammar import fold
-from gateway.domain.mail import InboundMail, OutgoingMail
+from gateway.domain.mail import InboundMail
 from gateway.domain.mail_inbound import reply_text
 from gateway.domain.model import Outgoing, Subscriber, Ticket, TicketEvent, TicketStatus
-from gateway.domain.msisdn import canonical_msisdn
-from gateway.errors import InvalidMessage, InvalidMsisdn, TicketError, UnknownTicket
+from gateway.errors import InvalidMessage, TicketError, UnknownTicket
 from gateway.service import cancel
 from gateway.service.engine import Engine
 from gateway.service.ports import Transaction
+from gateway.service.ticket_facts import (
+    account_named_in,
+    account_of,
+    code_hash,
+    mask,
+    random_code,
+    thread_of,
+    ticket_mail,
+)
 
 __all__ = ["TicketDesk", "TicketResult", "VerifyOutcome"]
 
-VerifyOutcome = Literal["closed", "wrong_code", "expired"]
-
-#: a Vietnamese mobile number, digits possibly grouped: 0912345678, 0912 345 678, +84 912.345.678
-_PHONE = re.compile(r"(?<![0-9])(?:\+?84|0)[ .-]?[1-9](?:[ .-]?[0-9]){8}(?![0-9])")
-_TICKET_TAG = re.compile(r"\[#([0-9]{1,9})\]")
 _MAX_CONTENT = 10_000
 
-
-def _random_code(digits: int) -> str:
-    return "".join(secrets.choice("0123456789") for _ in range(digits))
-
-
-def _hash(ticket_id: int, code: str) -> str:
-    return hashlib.sha256(f"{ticket_id}:{code}".encode()).hexdigest()
-
-
-def _mask(msisdn: str) -> str:
-    """``84912345678`` -> ``0912***678``: enough to recognise, not to reuse."""
-    local = "0" + msisdn[2:]
-    return local[:4] + "*" * (len(local) - 7) + local[-3:]
+VerifyOutcome = Literal["closed", "wrong_code", "expired"]
 
 
 @dataclass(slots=True)
@@ -70,7 +59,7 @@ class TicketDesk:
         *,
         engine: Engine,
         policy: SupportPolicy,
-        new_code: Callable[[int], str] = _random_code,
+        new_code: Callable[[int], str] = random_code,
     ) -> None:
         # the desk runs use cases (effects, cancellation) in the engine's context; it
         # needs nothing else of the engine
@@ -99,7 +88,7 @@ class TicketDesk:
                 ticket = tx.tickets.get(seen)
                 assert ticket is not None
                 return TicketResult(ticket, duplicate=True)
-        ticket = self._thread_of(tx, mail)
+        ticket = thread_of(tx, mail)
         if ticket is not None and ticket.status != "closed":
             result = self._follow_up(tx, ticket, mail, now)
         else:
@@ -108,7 +97,7 @@ class TicketDesk:
                 source="email",
                 requester=mail.sender,
                 account=tx.subscribers.by_email(mail.sender)
-                or self._account_named_in(tx, f"{mail.subject}\n{mail.text}"),
+                or account_named_in(tx, f"{mail.subject}\n{mail.text}"),
                 product="Other",
                 category=self._policy.categories[0],
                 title=mail.subject or "(no subject)",
@@ -226,7 +215,7 @@ class TicketDesk:
                 return result
             result.verify = self._check(tx, ticket, code, now, result, mail.message_id)
             return result
-        account = self._account_of(tx, ticket) or self._account_named_in(tx, said)
+        account = account_of(tx, ticket) or account_named_in(tx, said)
         if account is None:
             self._mail(tx, ticket, "ticket_need_account", now, in_reply_to=mail.message_id)
             return result
@@ -271,11 +260,11 @@ class TicketDesk:
         code = self._new_code(rules.code_digits)
         ticket.codes_sent += 1
         ticket.msisdn = account.msisdn
-        ticket.otp_hash = _hash(ticket.id, code)
+        ticket.otp_hash = code_hash(ticket.id, code)
         ticket.otp_expires_at = now + timedelta(minutes=rules.valid_minutes)
         ticket.otp_attempts = 0
         self._set_status(
-            tx, ticket, "verifying", now, f"code sent by SMS to {_mask(account.msisdn)}"
+            tx, ticket, "verifying", now, f"code sent by SMS to {mask(account.msisdn)}"
         )
         lang = self._language(account)
         text = self._policy.sms[lang]["verification_code"].format(
@@ -292,7 +281,7 @@ class TicketDesk:
             "ticket_verifying",
             now,
             in_reply_to=in_reply_to,
-            phone=_mask(account.msisdn),
+            phone=mask(account.msisdn),
             minutes=rules.valid_minutes,
         )
 
@@ -306,7 +295,7 @@ class TicketDesk:
         in_reply_to: str | None,
     ) -> VerifyOutcome:
         expired = ticket.otp_expires_at is None or now > ticket.otp_expires_at
-        if not expired and hmac.compare_digest(ticket.otp_hash or "", _hash(ticket.id, code)):
+        if not expired and hmac.compare_digest(ticket.otp_hash or "", code_hash(ticket.id, code)):
             self._close_account(tx, ticket, now, result, in_reply_to)
             return "closed"
         if not expired:
@@ -338,7 +327,7 @@ class TicketDesk:
         result: TicketResult,
         in_reply_to: str | None,
     ) -> None:
-        account = self._account_of(tx, ticket)
+        account = account_of(tx, ticket)
         ticket.otp_hash, ticket.otp_expires_at = None, None
         if account is None:  # closed meanwhile by another ticket
             ticket.resolution = "the account was already closed"
@@ -352,7 +341,7 @@ class TicketDesk:
         self._finish(tx, ticket, now, f"verified; account {account.msisdn} closed")
         lang = self._language(account)
         text = self._policy.sms[lang]["account_closed"].format(
-            ticket=ticket.id, msisdn=_mask(account.msisdn), packages=listed
+            ticket=ticket.id, msisdn=mask(account.msisdn), packages=listed
         )
         result.outgoing.append(
             self._context(tx).fx.sms(
@@ -365,7 +354,7 @@ class TicketDesk:
             "account_closed",
             now,
             in_reply_to=in_reply_to,
-            msisdn=_mask(account.msisdn),
+            msisdn=mask(account.msisdn),
             packages=listed,
             details=details,
         )
@@ -397,20 +386,6 @@ class TicketDesk:
             raise UnknownTicket(ticket_id)
         return ticket
 
-    def _thread_of(self, tx: Transaction, mail: InboundMail) -> Ticket | None:
-        """The ticket a mail answers: by its In-Reply-To/References, else by a ``[#N]`` tag
-        in the subject when it comes from that ticket's requester."""
-        ticket_id = tx.tickets.of_mail(mail.replies_to) if mail.replies_to else None
-        if ticket_id is None:
-            tag = _TICKET_TAG.search(mail.subject)
-            if tag is None:
-                return None
-            tagged = tx.tickets.get(int(tag.group(1)))
-            if tagged is None or tagged.requester != mail.sender:
-                return None
-            return tagged
-        return tx.tickets.get(ticket_id)
-
     def _is_closure(self, text: str) -> bool:
         folded = fold(text)
         return any(phrase in folded for phrase in self._phrases)
@@ -422,27 +397,6 @@ class TicketDesk:
 
     def _attempts_left(self, ticket: Ticket) -> int:
         return max(self._policy.verification.max_attempts - ticket.otp_attempts, 0)
-
-    @staticmethod
-    def _account_of(tx: Transaction, ticket: Ticket) -> Subscriber | None:
-        if ticket.msisdn is None:
-            return None
-        account = tx.subscribers.get(ticket.msisdn)
-        return account if account is not None and account.status == "active" else None
-
-    @staticmethod
-    def _account_named_in(tx: Transaction, text: str) -> Subscriber | None:
-        """A phone number in the mail that is an open account (seed 003, case 2: the
-        requester cannot log in and sends the account's details)."""
-        for match in _PHONE.finditer(text):
-            try:
-                digits = re.sub(r"[ .-]", "", match.group(0))
-                account = tx.subscribers.get(canonical_msisdn(digits))
-            except InvalidMsisdn:
-                continue
-            if account is not None and account.status == "active":
-                return account
-        return None
 
     def _language(self, account: Subscriber | None) -> Language:
         if account is not None and account.language is not None:
@@ -475,27 +429,16 @@ class TicketDesk:
         if ticket.requester is None:
             return
         account = None if ticket.msisdn is None else tx.subscribers.get(ticket.msisdn)
-        template = self._policy.emails[self._language(account)][key]
-        values = {
-            "ticket": ticket.id,
-            "title": ticket.title,
-            "resolution": ticket.resolution or "",
-            "mailbox": self.address,
-            **fields,
-        }
         tx.mail.add(
-            OutgoingMail(
-                id=self._new_id(),
-                sender=self.address,
-                sender_name=self._policy.name,
-                to=(ticket.requester,),
-                subject=template.subject.format(**values),
-                body=template.body.format(**values),
-                at=now,
-                kind="ticket",
-                msisdn=ticket.msisdn,
-                ticket_id=ticket.id,
+            ticket_mail(
+                self._policy,
+                ticket,
+                key,
+                now,
+                lang=self._language(account),
+                address=self.address,
+                mail_id=self._new_id(),
                 in_reply_to=in_reply_to,
-                references=() if in_reply_to is None else (in_reply_to,),
+                **fields,
             )
         )
