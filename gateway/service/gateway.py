@@ -327,6 +327,16 @@ class GatewayService:
         self._on_commit()
         return result
 
+    async def send_mt(self, sender: str, msisdn: str, text: str) -> Outgoing:
+        """An MT that no MO asked for (an application's ``submit_sm``): committed to the
+        outbox, published like every reply."""
+
+        def work(tx: Transaction, now: datetime) -> tuple[Outgoing, list[Outgoing]]:
+            out = self.engine.emit_sms(tx, sender, msisdn, text, in_reply_to=None, at=now)
+            return out, [out]
+
+        return await self.apply(work)
+
     async def record_usage(self, event: UsageEvent) -> UsageResult:
         """Data used in an app: zero-rated by a pack that covers it, else charged."""
 

@@ -26,7 +26,6 @@ from gateway.domain.model import InboundSms, Outgoing
 from gateway.domain.msisdn import canonical_msisdn
 from gateway.errors import GatewayError, InvalidMsisdn, RateLimited
 from gateway.service.flood import MoRateLimiter
-from gateway.service.ports import Transaction
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -206,7 +205,7 @@ class SmppServer:
         sms = InboundSms(uuid.uuid4().hex, msisdn, destination, text, client_id=False)
         if destination in self._owners:
             await self.deliver_mo(sms)
-        elif destination in self._service.engine.shortcodes:
+        elif destination in self._service.shortcodes:
             try:
                 await self._service.submit(sms)
             except RateLimited:
@@ -263,13 +262,7 @@ class SmppServer:
             msisdn = canonical_msisdn(destination)
         except InvalidMsisdn:
             return Status.RINVDSTADR, ""
-        engine = self._service.engine
-
-        def work(tx: Transaction, now: datetime) -> tuple[Outgoing, list[Outgoing]]:
-            out = engine.emit_sms(tx, source, msisdn, text, in_reply_to=None, at=now)
-            return out, [out]
-
-        out = await self._service.apply(work)
+        out = await self._service.send_mt(source, msisdn, text)
         state = "DELIVRD"  # every message to a handset that is on, by default
         await self._store.add_message(
             StoredMessage(
