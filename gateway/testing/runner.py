@@ -63,6 +63,7 @@ class GatewayConfig:
             http_port=0,
             smtp_host="127.0.0.1",
             smtp_port=0,
+            smpp_port=0,
             database_url=f"sqlite:///{workdir / 'scgw.db'}",
             # a test machine's power is not lost mid-test: NORMAL is as safe here, and faster
             sqlite_synchronous="NORMAL",
@@ -209,7 +210,7 @@ class RunningGateway:
         return self._mosquitto.url
 
     def _run(self, settings: Settings) -> None:
-        _quiet_unless_configured()
+        configured = _quiet_unless_configured()
 
         def ready(running: Running) -> None:
             self.running = running
@@ -237,6 +238,8 @@ class RunningGateway:
         except BaseException as exc:  # reported by start() or stop()
             self._error = exc
         finally:
+            if configured:  # leave structlog as the host had it
+                structlog.reset_defaults()
             self._ready.set()
 
     def stop(self, timeout: float = 30) -> None:
@@ -263,13 +266,20 @@ class RunningGateway:
             raise RuntimeError(f"the gateway failed: {error!r}") from error
 
 
-def _quiet_unless_configured() -> None:
+def _stderr_logger(*_: object) -> structlog.PrintLogger:
+    """A logger on the stderr of the moment (pytest swaps it for each test's capture)."""
+    return structlog.PrintLogger(sys.stderr)
+
+
+def _quiet_unless_configured() -> bool:
     """A host that set structlog up keeps its setup; otherwise the gateway's traffic log
     (INFO, one line per MO and MT) would land in the test's output: warnings and worse
-    go to stderr instead."""
+    go to stderr instead. Returns whether it configured structlog (to undo it after)."""
     if structlog.is_configured():
-        return
+        return False
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_stderr_logger,
+        cache_logger_on_first_use=False,
     )
+    return True
