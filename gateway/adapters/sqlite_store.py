@@ -70,7 +70,8 @@ class SqliteStore:
         prefix = "sqlite:///"
         if not url.startswith(prefix):
             raise StorageError(
-                f"unsupported database URL {url!r}: only sqlite:///PATH is supported so far"
+                f"unsupported database URL {url!r}:"
+                " use sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE"
             )
         return cls(url[len(prefix) :], synchronous=synchronous)
 
