@@ -95,7 +95,8 @@ class PostgresStore:
         try:
             conn = self._connect()
         except psycopg.Error as exc:
-            raise StorageError(f"cannot open database {self.path}: {exc}") from exc
+            reason = " ".join(str(exc).split())  # libpq's message runs over several lines
+            raise StorageError(f"cannot open database {self.path}: {reason}") from exc
         try:
             self._migrate(conn)
         except BaseException:
