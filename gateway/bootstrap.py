@@ -22,6 +22,7 @@ from gateway.adapters.clock import SystemClock, VirtualClock
 from gateway.adapters.http import create_app
 from gateway.adapters.mqtt import MqttTransport
 from gateway.adapters.mqtt_connection import MqttEndpoint
+from gateway.adapters.postgres_store import PostgresStore
 from gateway.adapters.publishers import CompositePublisher
 from gateway.adapters.smpp import Account, SmppServer, SmppStore, load_accounts
 from gateway.adapters.smtp import SmtpIntake, start_smtp_server
@@ -251,7 +252,11 @@ async def serve(
         await stack.enter_async_context(delivery)
         await stack.enter_async_context(service)
         smpp_store = await stack.enter_async_context(
-            SmppStore(store.path, synchronous=settings.sqlite_synchronous)
+            # on PostgreSQL the SMPP queues are not stored yet: kept in memory (docs/smpp.md)
+            SmppStore(
+                ":memory:" if isinstance(store, PostgresStore) else store.path,
+                synchronous=settings.sqlite_synchronous,
+            )
         )
         smpp = await stack.enter_async_context(
             SmppServer(accounts=accounts, service=service, store=smpp_store, sock=smpp_sock, tz=tz)

@@ -39,7 +39,10 @@ HELP: dict[str, str] = {
     "http_host": "address of the HTTP API and the console",
     "api_token": "required when the HTTP host is not a loopback address (at least 16 characters)",
     "http_port": "HTTP port (0 picks a free one, logged)",
-    "database_url": "SQLite file (sqlite:////abs/path.db for an absolute path)",
+    "database_url": (
+        "SQLite file (sqlite:////abs/path.db for an absolute path)"
+        " or postgresql://user@host:port/db"
+    ),
     "sqlite_synchronous": "FULL survives power loss; NORMAL only a crash of the process",
     "clock": "real follows the wall clock; virtual moves only through the API",
     "clock_start": "ISO 8601 start of a virtual clock (a restart resumes from the stored time)",

@@ -1,4 +1,11 @@
-"""Opening the database at start-up: one gateway per file, and the clock it was run with."""
+"""Opening the database at start-up: one gateway per file, and the clock it was run with.
+
+A SQLite file is locked (``<file>.lock``) for the gateway's life. A PostgreSQL database
+is not: it is a server's to share, and the lock file guards only a local file (running
+several gateways on one PostgreSQL database is issue 16's next part; meanwhile a
+concurrent update of the same row fails its REPEATABLE READ transaction rather than
+being lost).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,8 @@ from pathlib import Path
 import structlog
 
 from gateway.adapters.lockfile import LockHeld, PidLock
-from gateway.adapters.sqlite_store import SqliteStore
+from gateway.adapters.postgres_store import PostgresStore
+from gateway.adapters.storage import AnyStore, store_for
 from gateway.errors import SettingError, StorageError
 from gateway.service.ports import Queries
 from gateway.service.timekeeper import VIRTUAL_NOW_KEY
@@ -27,7 +35,7 @@ _SQLITE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
 @dataclass(frozen=True, slots=True)
 class OpenedDatabase:
-    store: SqliteStore
+    store: AnyStore
     #: the stored virtual time a virtual clock resumes from, if any
     virtual_now: datetime | None
 
@@ -66,20 +74,20 @@ def _lock(path: Path) -> PidLock:
     return lock
 
 
-def lock_database(settings: Settings, stack: contextlib.ExitStack) -> SqliteStore:
-    """The store for ``SCGW_DATABASE_URL``, its file locked for this process's life
+def lock_database(settings: Settings, stack: contextlib.ExitStack) -> AnyStore:
+    """The store for ``SCGW_DATABASE_URL``, a SQLite file locked for this process's life
     (released when ``stack`` closes); not opened yet."""
     try:
-        store = SqliteStore.from_url(settings.database_url, synchronous=settings.sqlite_synchronous)
+        store = store_for(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     except StorageError as exc:
         raise SettingError("database_url", str(exc)) from exc
-    if store.path != ":memory:":
+    if not isinstance(store, PostgresStore) and store.path != ":memory:":
         stack.callback(_lock(Path(store.path)).release)
     return store
 
 
 async def open_database(
-    store: SqliteStore,
+    store: AnyStore,
     settings: Settings,
     stack: contextlib.AsyncExitStack,
     *,
@@ -92,6 +100,12 @@ async def open_database(
     A database last run with the other clock mode is refused: a virtual clock's
     renewals and a real one's do not mix.
     """
+    if fresh and isinstance(store, PostgresStore):
+        raise SettingError(
+            "database_url",
+            f"--fresh moves a SQLite file aside; {store.path} is a PostgreSQL database:"
+            " give the gateway a new one (createdb) instead",
+        )
     if fresh and store.path != ":memory:":
         path = Path(store.path)
         try:

@@ -1,4 +1,4 @@
-"""The write buffer and identity map one SQLite transaction's repositories share.
+"""The write buffer and identity map one transaction's repositories share.
 
 Writes are buffered and sent with ``executemany`` in a fixed order (parents before
 children) just before the next read that could see them, and at commit. Keyed rows
@@ -10,14 +10,35 @@ and writes it once.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Hashable, Sequence
-from typing import Any
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from typing import Any, Protocol
 
 from gateway.adapters.sqlite_codec import Row
 from gateway.domain.model import Subscriber
 
-__all__ = ["WriteBuffer"]
+__all__ = ["Connection", "Cursor", "WriteBuffer"]
+
+
+class Cursor(Protocol):
+    """What the repositories read from a statement's result (``sqlite3`` or psycopg)."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """The connection the repositories run their SQL on: ``sqlite3.Connection``, or
+    ``PostgresConnection`` (which translates the placeholders)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> Cursor: ...
 
 
 class WriteBuffer:
@@ -30,7 +51,7 @@ class WriteBuffer:
 
     __slots__ = ("_appended", "_keyed", "_order", "conn", "dirty", "subscribers")
 
-    def __init__(self, conn: sqlite3.Connection, order: Sequence[str]) -> None:
+    def __init__(self, conn: Connection, order: Sequence[str]) -> None:
         self.conn = conn
         self.dirty = False
         #: the identity map: subscribers read or written in this transaction
@@ -69,7 +90,7 @@ class WriteBuffer:
                 added.clear()
         self.dirty = False
 
-    def read(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+    def read(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         """Run a read after flushing, so that it sees this transaction's writes."""
         self.flush()
         return self.conn.execute(sql, params)

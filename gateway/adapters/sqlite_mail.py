@@ -208,7 +208,7 @@ class SqliteMailbox:
             (limit, start),
         ).fetchall()
         total, unread = self._conn.execute(
-            "SELECT count(*), coalesce(sum(read = 0), 0) FROM mail WHERE deleted = 0"
+            "SELECT count(*), count(*) FILTER (WHERE read = 0) FROM mail WHERE deleted = 0"
         ).fetchone()
         return [_stored_mail(r) for r in rows], int(total), int(unread)
 

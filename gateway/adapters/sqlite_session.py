@@ -18,7 +18,7 @@ from gateway.adapters.sqlite_billing import (
     INSERT_LEDGER,
     SqliteBilling,
 )
-from gateway.adapters.sqlite_buffer import WriteBuffer
+from gateway.adapters.sqlite_buffer import Connection, WriteBuffer
 from gateway.adapters.sqlite_codec import from_micros, micros
 from gateway.adapters.sqlite_mail import INSERT_MAIL, SqliteMail, SqliteMailbox, SqliteTickets
 from gateway.adapters.sqlite_outbox import INSERT_INBOUND, INSERT_OUTBOX, SqliteOutbox
@@ -74,7 +74,11 @@ class SqliteMeta:
 
 
 class SqliteSession:
-    """The repositories and read models of one transaction on one connection."""
+    """The repositories and read models of one transaction on one connection.
+
+    The SQL is the dialect both engines speak: PostgreSQL runs the same session over a
+    ``PostgresConnection`` (``postgres_connection``), which translates the placeholders.
+    """
 
     __slots__ = (
         "activity",
@@ -93,7 +97,7 @@ class SqliteSession:
         "usage",
     )
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         buffer = WriteBuffer(conn, _FLUSH_ORDER)
         #: send every buffered write (the store calls it before COMMIT)
         self.flush = buffer.flush

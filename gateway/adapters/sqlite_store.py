@@ -8,10 +8,10 @@ import os
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+from gateway.adapters.schema import migrations as _all_migrations
 from gateway.adapters.sqlite_session import SqliteSession, from_micros, micros
 from gateway.errors import StorageError, StorageUnavailable
 
@@ -34,15 +34,6 @@ def _unavailable(exc: sqlite3.Error) -> StorageUnavailable | None:
     ):
         return StorageUnavailable(str(exc))
     return None
-
-
-def _migrations() -> list[tuple[int, str]]:
-    folder = resources.files("gateway.adapters") / "migrations"
-    found = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
-    return sorted(found)
 
 
 def conn_path(conn: sqlite3.Connection) -> str:
@@ -79,7 +70,8 @@ class SqliteStore:
         prefix = "sqlite:///"
         if not url.startswith(prefix):
             raise StorageError(
-                f"unsupported database URL {url!r}: only sqlite:///PATH is supported so far"
+                f"unsupported database URL {url!r}:"
+                " use sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE"
             )
         return cls(url[len(prefix) :], synchronous=synchronous)
 
@@ -151,7 +143,7 @@ class SqliteStore:
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
         current = conn.execute("PRAGMA user_version").fetchone()[0]
-        migrations = _migrations()
+        migrations = _all_migrations("sqlite")
         latest = migrations[-1][0]
         if current > latest:
             raise StorageError(

@@ -9,9 +9,12 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from gateway.bulk.rows import read_rows
+
+if TYPE_CHECKING:
+    from gateway.adapters.sqlite_store import SqliteStore
 
 __all__ = ["Progress", "load_command"]
 
@@ -51,16 +54,14 @@ def _say(*lines: str) -> None:
         print(f"scgw: {line}", file=sys.stderr)
 
 
-async def _migrated(store: object) -> None:
-    from gateway.adapters.sqlite_store import SqliteStore
-
-    assert isinstance(store, SqliteStore)
+async def _migrated(store: SqliteStore) -> None:
     async with store:  # creates or migrates the schema, then closes
         pass
 
 
 def load_command(args: argparse.Namespace) -> int:
     from gateway.adapters.sqlite_bulk import BulkWriter
+    from gateway.adapters.sqlite_store import SqliteStore
     from gateway.cli_settings import SettingsProblem, Sources, load_settings
     from gateway.errors import SettingError
     from gateway.service.timekeeper import VIRTUAL_NOW_KEY
@@ -82,6 +83,9 @@ def load_command(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         try:
             store = lock_database(settings, stack)
+            if not isinstance(store, SqliteStore):
+                _say(f"{store.path}: scgw load writes SQLite files only so far")
+                return 2
             asyncio.run(_migrated(store))
         except SettingError as exc:
             _say(f"{exc.reason}")

@@ -1,8 +1,9 @@
 """The storage engines the contract suite runs against: add one here to hold it to the contract.
 
-An engine is a name, how to open an empty store of it in a test's folder, and the
-exception its store raises for a write the schema refuses (a duplicate key, a missing
-parent, a failed CHECK).
+An engine is a name, how to open an empty store of it (in a test's folder, or in a
+PostgreSQL database created for the test and dropped after it), and the exception its
+store raises for a write the schema refuses (a duplicate key, a missing parent, a
+failed CHECK).
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
+from gateway.adapters.postgres_store import PostgresStore
 from gateway.adapters.sqlite_store import SqliteStore
 from gateway.service.ports import Store
+from tests.postgres_support import fresh_database
 from tests.service.fakes import FakeIntegrityError, FakeStore
 
 __all__ = ["ENGINES", "Engine"]
@@ -40,7 +45,15 @@ async def _sqlite(folder: Path) -> AsyncIterator[Store]:
         yield store
 
 
+@asynccontextmanager
+async def _postgres(_: Path) -> AsyncIterator[Store]:
+    with fresh_database() as url:
+        async with PostgresStore(url) as store:
+            yield store
+
+
 ENGINES = (
     Engine("fake", _fake, FakeIntegrityError),
     Engine("sqlite", _sqlite, sqlite3.IntegrityError),
+    Engine("postgres", _postgres, psycopg.IntegrityError),
 )

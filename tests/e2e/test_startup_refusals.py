@@ -199,13 +199,22 @@ def test_a_database_keeps_its_clock_mode_unless_started_fresh(
         (
             "SCGW_DATABASE_URL",
             "--database-url",
-            "postgresql://db/scgw",
-            "unsupported database URL 'postgresql://db/scgw': only sqlite:///PATH is supported"
-            " so far",
+            "mysql://db/scgw",
+            "unsupported database URL 'mysql://db/scgw':"
+            " use sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE",
+        ),
+        (
+            "SCGW_DATABASE_URL",
+            "--database-url",
+            "postgresql://scgw:secret@127.0.0.1:1/scgw",
+            # libpq's two lines as one; the password is not repeated
+            "cannot open database postgresql://scgw:***@127.0.0.1:1/scgw: connection failed:"
+            ' connection to server at "127.0.0.1", port 1 failed: Connection refused'
+            " Is the server running on that host and accepting TCP/IP connections?",
         ),
         ("SCGW_SMTP_HOST", "--smtp-host", "192.0.2.1", None),
     ],
-    ids=["catalog", "support-policy", "database-url", "smtp-host"],
+    ids=["catalog", "support-policy", "database-url", "postgres-down", "smtp-host"],
 )
 @pytest.mark.parametrize("form", ["env", "flag"])
 def test_what_only_start_up_can_check_is_one_line_too(
@@ -217,8 +226,9 @@ def test_what_only_start_up_can_check_is_one_line_too(
     value: str,
     reason: str | None,
 ) -> None:
-    """A file that cannot be read, a database URL of another kind, an address this
-    machine does not have (192.0.2.1 is TEST-NET-1)."""
+    """A file that cannot be read, a database URL of another kind, a PostgreSQL server
+    that does not answer (nothing listens on port 1), an address this machine does not
+    have (192.0.2.1 is TEST-NET-1)."""
     env = _env(tmp_path, mosquitto)
     if form == "env":
         shown = json.dumps([value]) if variable == "SCGW_CATALOGS" else value

@@ -5,14 +5,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from gateway.adapters.sqlite_store import SqliteStore, _migrations
+from gateway.adapters.schema import migrations
+from gateway.adapters.sqlite_store import SqliteStore
 
 
 def _database_at(path: Path, version: int) -> None:
     """A database as a gateway of schema ``version`` left it, with one subscriber, one
     subscription and one charge."""
     conn = sqlite3.connect(path, isolation_level=None)
-    for number, script in _migrations():
+    for number, script in migrations("sqlite"):
         if number <= version:
             conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
     conn.executescript(
@@ -46,7 +47,7 @@ async def test_a_version_2_database_is_upgraded_with_its_data(tmp_path: Path) ->
         await store.close()
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == _migrations()[-1][0]
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations("sqlite")[-1][0]
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     finally:
         conn.close()

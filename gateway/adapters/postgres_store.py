@@ -1,0 +1,196 @@
+"""PostgreSQL storage (psycopg 3): the ``Store`` port, every query run on one dedicated thread.
+
+The unit of work is synchronous, as on SQLite: one connection per store, owned by one
+worker thread; each ``transaction`` is ``BEGIN ISOLATION LEVEL REPEATABLE READ`` ..
+``COMMIT`` around the same repositories (``SqliteSession`` over a
+``PostgresConnection``), whose buffered writes go out with ``executemany`` (psycopg
+pipelines the batch).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+from gateway.adapters.postgres_connection import PostgresConnection, configure
+from gateway.adapters.schema import migrations
+from gateway.adapters.sqlite_session import SqliteSession
+from gateway.errors import StorageError, StorageUnavailable
+
+__all__ = ["PostgresStore", "is_postgres_url"]
+
+T = TypeVar("T")
+
+#: an advisory lock key held while migrating: two gateways starting at once migrate once
+_MIGRATION_LOCK = 0x5C67_0001
+#: SQLSTATEs that mean "storage cannot take this now" besides psycopg's OperationalError
+#: (a lost connection, a serialization failure, a deadlock, a full disk, a shutdown):
+#: a read-only transaction (a standby, default_transaction_read_only)
+_UNAVAILABLE_STATES = frozenset({"25006"})
+_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ"
+
+
+def is_postgres_url(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def _unavailable(exc: psycopg.Error) -> StorageUnavailable | None:
+    """The ``StorageUnavailable`` a psycopg error means, or None for any other error."""
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError) or (
+        exc.sqlstate in _UNAVAILABLE_STATES
+    ):
+        return StorageUnavailable(str(exc).strip() or type(exc).__name__)
+    return None
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password (for messages and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" if parts.username else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class PostgresStore:
+    """The ``Store`` port on a PostgreSQL database (``postgresql://user@host/db``)."""
+
+    def __init__(self, url: str) -> None:
+        if not is_postgres_url(url):
+            raise StorageError(f"not a PostgreSQL URL: {redacted(url)!r}")
+        self._url = url
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scgw-postgres")
+        self._conn: psycopg.Connection[Any] | None = None
+
+    @property
+    def path(self) -> str:
+        """The database, for messages: its URL without the password."""
+        return redacted(self._url)
+
+    async def open(self) -> PostgresStore:
+        await self._run(self._open)
+        return self
+
+    async def __aenter__(self) -> PostgresStore:
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        conn = psycopg.connect(self._url, autocommit=True, application_name="scgw")
+        configure(conn)
+        return conn
+
+    def _open(self) -> None:
+        try:
+            conn = self._connect()
+        except psycopg.Error as exc:
+            reason = " ".join(str(exc).split())  # libpq's message runs over several lines
+            raise StorageError(f"cannot open database {self.path}: {reason}") from exc
+        try:
+            self._migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+
+    @staticmethod
+    def _migrate(conn: psycopg.Connection[Any]) -> None:
+        """Run the migrations this database has not had, in one transaction."""
+        steps = migrations("postgres")
+        latest = steps[-1][0]
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+                # the schema version (SQLite keeps it in PRAGMA user_version)
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS scgw_schema_version (version BIGINT NOT NULL)"
+                )
+                row = conn.execute("SELECT max(version) FROM scgw_schema_version").fetchone()
+                current = 0 if row is None or row[0] is None else int(row[0])
+                if current > latest:
+                    raise StorageError(
+                        f"database schema version {current} is newer than this gateway ({latest})"
+                    )
+                for version, script in steps:
+                    if version > current:
+                        conn.execute(script.encode())
+                if latest > current:
+                    conn.execute("DELETE FROM scgw_schema_version")
+                    conn.execute("INSERT INTO scgw_schema_version VALUES (%s)", (latest,))
+        except psycopg.Error as exc:
+            raise StorageError(f"cannot migrate database: {exc}") from exc
+
+    async def _run(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        """The open connection; a new one after the last was lost (a server restart)."""
+        conn = self._conn
+        if conn is None:
+            raise StorageError("the store is not open")
+        if conn.closed or conn.broken:
+            conn = self._conn = self._connect()
+        return conn
+
+    def _guarded(self, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except psycopg.Error as exc:
+            unavailable = _unavailable(exc)
+            if unavailable is not None:
+                raise unavailable from exc
+            raise
+
+    async def transaction(self, work: Callable[[Any], T], *, durable: bool = True) -> T:
+        def run() -> T:
+            conn = self._connection()
+            session = SqliteSession(PostgresConnection(conn))
+            conn.execute(_BEGIN)
+            try:
+                if not durable:  # safe to lose on a crash: do not wait for the WAL flush
+                    conn.execute("SET LOCAL synchronous_commit = off")
+                result = work(session)
+                session.flush()
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute("ROLLBACK")
+                raise
+            return result
+
+        return await self._run(lambda: self._guarded(run))
+
+    async def query(self, work: Callable[[Any], T]) -> T:
+        def run() -> T:
+            conn = self._connection()
+            conn.execute(_BEGIN)  # one snapshot for every read of the work
+            try:
+                result = work(SqliteSession(PostgresConnection(conn)))
+                conn.execute("COMMIT")  # as on SQLite, a query's unbuffered writes stand
+            except BaseException:
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute("ROLLBACK")
+                raise
+            return result
+
+        return await self._run(lambda: self._guarded(run))
+
+    async def close(self) -> None:
+        def shut() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        await self._run(shut)
+        self._executor.shutdown(wait=True)
