@@ -161,13 +161,19 @@ class SettingsProblem(Exception):
     """Settings the gateway cannot start with: one line each."""
 
     def __init__(self, lines: Sequence[str]) -> None:
-        self.lines = list(lines)
+        # a reason may quote the value: a URL's password is never echoed either way
+        self.lines = [_URL_PASSWORD.sub(r"\1<hidden>@", line) for line in lines]
         super().__init__("\n".join(self.lines))
+
+
+#: the password of a URL's user info (``scheme://user:password@host``)
+_URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^/@:\s'\"]*:)[^/@\s'\"]*@", re.IGNORECASE)
 
 
 def _shown(value: str, *, secret: bool) -> str:
     if secret and value.strip():
         return "<hidden>"
+    value = _URL_PASSWORD.sub(r"\1<hidden>@", value)  # a URL's password is never echoed
     if len(value) > _LONGEST_VALUE:
         return shlex.quote(value[: _LONGEST_VALUE - 1]) + "…"
     return shlex.quote(value)

@@ -168,6 +168,18 @@ def test_a_broker_url_of_another_kind_is_one_line(
     assert err.count("\n") == 1
 
 
+@pytest.mark.parametrize("form", ["env", "flag"])
+def test_a_password_in_a_url_is_never_echoed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], form: str
+) -> None:
+    """A broker URL refused for its scheme still hides the password it carries."""
+    url = "http://gw:s3cret-pw@broker:1883"
+    code, err = _run(monkeypatch, capsys, form, "SCGW_MQTT_URL", "--mqtt-url", url)
+    assert code == 2
+    assert "s3cret-pw" not in err
+    assert "http://gw:<hidden>@broker:1883" in err
+
+
 def test_a_long_value_is_cut_in_the_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
