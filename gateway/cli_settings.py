@@ -167,7 +167,9 @@ class SettingsProblem(Exception):
 
 
 #: the password of a URL's user info (``scheme://user:password@host``)
-_URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^/@:\s'\"]*:)[^/@\s'\"]*@", re.IGNORECASE)
+_URL_PASSWORD = re.compile(
+    r"\b([a-z][a-z0-9+.-]*://[^/@:\s'\"\[\]]*:)[^/@\s'\"\[\]]*@", re.IGNORECASE
+)
 
 
 def _shown(value: str, *, secret: bool) -> str:
