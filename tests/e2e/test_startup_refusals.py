@@ -238,6 +238,9 @@ def test_what_only_start_up_can_check_is_one_line_too(
     else:
         named = f"{flag} {value}"
         result = _serve(env, flag, value, cwd=tmp_path)
+    if "secret@" in value:  # a URL's password is never echoed, not even as given
+        hidden = value.replace(":secret@", ":<hidden>@")
+        named = named.replace(value, f"'{hidden}'")
     line = _one_line(result)
     if reason is None:
         port = env["SCGW_SMTP_PORT"]
