@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "AccountClosed",
+    "BulkRefused",
     "ClockError",
     "EmailInUse",
     "GatewayError",
@@ -138,3 +139,11 @@ class SettingError(GatewayError):
         self.setting = setting
         self.reason = reason
         super().__init__(f"SCGW_{setting.upper()}: {reason}")
+
+
+class BulkRefused(GatewayError):
+    """A bulk load with rows the rules refuse: nothing was loaded (a 422 listing them)."""
+
+    def __init__(self, refused: list[tuple[int, str]]) -> None:
+        self.refused = refused
+        super().__init__(f"{len(refused)} row(s) refused; nothing was loaded")

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from gateway.adapters import (
+    http_bulk,
     http_clock,
     http_console,
     http_mailbox,
@@ -32,6 +33,7 @@ __all__ = ["ROUTERS", "create_app"]
 #: every resource's router, in the order they are included
 ROUTERS = (
     http_ops.router,
+    http_bulk.router,  # before /api/subscribers/{msisdn}
     http_subscribers.router,
     http_sms.router,
     http_clock.router,

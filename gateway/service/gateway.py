@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -20,6 +21,8 @@ from gateway.domain.model import (
 )
 from gateway.errors import (
     AccountClosed,
+    BulkRefused,
+    EmailInUse,
     UnknownSubscriber,
 )
 from gateway.service.durable import Durable
@@ -35,10 +38,30 @@ from gateway.service.ports import Clock, MessagePublisher, Store, Transaction
 from gateway.service.reads import Reads, SubscriberView
 from gateway.service.timekeeper import AdvanceResult, Timekeeper
 
-__all__ = ["AdvanceResult", "GatewayService", "SubscriberView"]
+__all__ = ["AdvanceResult", "GatewayService", "ProvisionReport", "ProvisionRow", "SubscriberView"]
 
 log = structlog.get_logger("gateway.service")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ProvisionRow:
+    """One subscriber to provision in bulk; ``line`` names it in a refusal."""
+
+    line: int
+    msisdn: str
+    kind: SubscriberKind
+    balance: int
+    language: Language | None
+    email: str | None
+
+
+@dataclass(slots=True)
+class ProvisionReport:
+    created: int = 0
+    updated: int = 0
+    #: (line, reason) of each row the rules refused (loaded only with ``skip_bad``)
+    refused: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _mt_event(m: Outgoing) -> LiveEvent:
@@ -226,6 +249,11 @@ class GatewayService:
         """The gateway's clock (``Inbound``)."""
         return self.clock.now()
 
+    @property
+    def default_balance(self) -> int:
+        """The balance a subscriber gets when none is given."""
+        return self.engine.policy.default_balance
+
     def catalog(self, shortcode: str) -> Catalog:
         """The catalog served on ``shortcode`` (``UnknownShortcode`` if none)."""
         return self.engine.catalog(shortcode)
@@ -299,6 +327,41 @@ class GatewayService:
 
         created = await self._commit(work)
         return await self.reads.subscriber(msisdn), created
+
+    async def provision_many(
+        self, rows: Sequence[ProvisionRow], *, skip_bad: bool
+    ) -> ProvisionReport:
+        """Provision many subscribers in one transaction (``POST /api/subscribers/bulk``).
+
+        A row the rules refuse (a closed account, an address another account has) is
+        reported with its line; unless ``skip_bad``, one such row loads nothing.
+        """
+        now = self._event_time()
+
+        def work(tx: Transaction, fx: Effects) -> ProvisionReport:
+            report = ProvisionReport()
+            for row in rows:
+                try:
+                    _, created = self.engine.provision(
+                        tx,
+                        row.msisdn,
+                        kind=row.kind,
+                        balance=row.balance,
+                        language=row.language,
+                        now=now,
+                        email=row.email,
+                        fx=fx,
+                    )
+                except (AccountClosed, EmailInUse) as exc:
+                    report.refused.append((row.line, str(exc)))
+                    continue
+                report.created += created
+                report.updated += not created
+            if report.refused and not skip_bad:
+                raise BulkRefused(report.refused)
+            return report
+
+        return await self._commit(work)
 
     async def topup(self, msisdn: str, amount: int) -> SubscriberView:
         async with self._time_lock:

@@ -1,0 +1,65 @@
+"""``POST /api/subscribers/bulk``: many subscribers in one call, bad rows by line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.support import GatewayProcess
+
+
+def test_good_rows_load_in_one_call_and_existing_ones_are_updated(
+    gateway_factory: Callable[..., GatewayProcess],
+) -> None:
+    """Three rows: two new (one postpaid with 0, one prepaid without a balance: the
+    default 50,000), one already provisioned (its balance set to 7,000)."""
+    gateway = gateway_factory().start()
+    with gateway.http() as http:
+        http.put("/api/subscribers/0912000003", json={"balance": 1000})
+        answer = http.post(
+            "/api/subscribers/bulk",
+            json={
+                "rows": [
+                    {"msisdn": "0912000001", "kind": "postpaid", "balance": 0},
+                    {"msisdn": "84912000002", "kind": "prepaid"},
+                    {"msisdn": "0912000003", "kind": "prepaid", "balance": 7000},
+                ]
+            },
+        )
+        one = http.get("/api/subscribers/84912000001").json()
+        two = http.get("/api/subscribers/84912000002").json()
+        three = http.get("/api/subscribers/84912000003").json()
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"created": 2, "updated": 1, "skipped": []}
+    assert (one["kind"], one["balance"]) == ("postpaid", 0)
+    assert (two["kind"], two["balance"]) == ("prepaid", 50_000)
+    assert three["balance"] == 7000
+
+
+def test_bad_rows_are_reported_by_line_and_nothing_is_loaded(
+    gateway_factory: Callable[..., GatewayProcess],
+) -> None:
+    """Line 2 has a bad MSISDN and line 3 repeats line 1's: 422 naming both lines, and
+    line 1 is not loaded either; with skip_bad, line 1 loads and 2 and 3 are skipped."""
+    gateway = gateway_factory().start()
+    rows = [
+        {"msisdn": "0912000011", "kind": "prepaid", "balance": 1},
+        {"msisdn": "12", "kind": "prepaid"},
+        {"msisdn": "84912000011", "kind": "postpaid"},
+    ]
+    with gateway.http() as http:
+        refused = http.post("/api/subscribers/bulk", json={"rows": rows})
+        missing = http.get("/api/subscribers/84912000011")
+        skipped = http.post("/api/subscribers/bulk", json={"rows": rows, "skip_bad": True})
+        loaded = http.get("/api/subscribers/84912000011").json()
+
+    assert refused.status_code == 422
+    assert [b["line"] for b in refused.json()["bad"]] == [2, 3]
+    assert "nothing was loaded" in refused.json()["detail"]
+    assert missing.status_code == 404
+    assert skipped.status_code == 200
+    assert (skipped.json()["created"], [b["line"] for b in skipped.json()["skipped"]]) == (
+        1,
+        [2, 3],
+    )
+    assert loaded["balance"] == 1
