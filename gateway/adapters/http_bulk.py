@@ -50,8 +50,10 @@ class BulkOut(Out):
 
 
 class BulkRefusedOut(Out):
-    detail: str
-    bad: list[BadRowOut]
+    """Bad rows (``bad``, nothing loaded), or a malformed request (FastAPI's list)."""
+
+    detail: str | list[dict[str, Any]]
+    bad: list[BadRowOut] = Field(default_factory=list)
 
 
 @router.post(

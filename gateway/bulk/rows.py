@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from gateway.domain.mail import normalize_address
+from gateway.domain.model import MAX_AMOUNT
 from gateway.domain.msisdn import canonical_msisdn
 from gateway.errors import GatewayError
 
@@ -76,6 +77,8 @@ def check_row(line: int, raw: dict[str, Any], default_balance: int) -> Subscribe
             raise ValueError(f"balance: {balance_text!r} is not a whole number of đồng") from None
     if balance < 0:
         raise ValueError(f"balance: {balance} is below zero")
+    if balance > MAX_AMOUNT:
+        raise ValueError(f"balance: {balance} is more than {MAX_AMOUNT:,} đồng")
     language = _text(raw.get("language")) or None
     if language is not None and language not in _LANGUAGES:
         raise ValueError(f"language: {language!r} is not vi, vi-diacritics or en")

@@ -43,6 +43,7 @@ def _spawn(gateway: GatewayProcess) -> None:
     env = {
         **os.environ,
         "SCGW_SMTP_PORT": str(gateway.smtp_port),
+        "SCGW_SMPP_PORT": str(gateway.smpp_port),
         **gateway.env,
         "SCGW_HTTP_PORT": str(gateway.http_port),
         "SCGW_LOG_FORMAT": "json",

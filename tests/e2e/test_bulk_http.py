@@ -39,13 +39,15 @@ def test_good_rows_load_in_one_call_and_existing_ones_are_updated(
 def test_bad_rows_are_reported_by_line_and_nothing_is_loaded(
     gateway_factory: Callable[..., GatewayProcess],
 ) -> None:
-    """Line 2 has a bad MSISDN and line 3 repeats line 1's: 422 naming both lines, and
-    line 1 is not loaded either; with skip_bad, line 1 loads and 2 and 3 are skipped."""
+    """Line 2 has a bad MSISDN, line 3 repeats line 1's, line 4's balance is over a
+    trillion đồng: 422 naming those lines, and line 1 is not loaded either; with
+    skip_bad, line 1 loads and 2, 3 and 4 are skipped."""
     gateway = gateway_factory().start()
     rows = [
         {"msisdn": "0912000011", "kind": "prepaid", "balance": 1},
         {"msisdn": "12", "kind": "prepaid"},
         {"msisdn": "84912000011", "kind": "postpaid"},
+        {"msisdn": "0912000012", "kind": "prepaid", "balance": 10**30},
     ]
     with gateway.http() as http:
         refused = http.post("/api/subscribers/bulk", json={"rows": rows})
@@ -54,12 +56,12 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_loaded(
         loaded = http.get("/api/subscribers/84912000011").json()
 
     assert refused.status_code == 422
-    assert [b["line"] for b in refused.json()["bad"]] == [2, 3]
+    assert [b["line"] for b in refused.json()["bad"]] == [2, 3, 4]
     assert "nothing was loaded" in refused.json()["detail"]
     assert missing.status_code == 404
     assert skipped.status_code == 200
     assert (skipped.json()["created"], [b["line"] for b in skipped.json()["skipped"]]) == (
         1,
-        [2, 3],
+        [2, 3, 4],
     )
     assert loaded["balance"] == 1

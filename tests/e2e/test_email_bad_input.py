@@ -587,6 +587,7 @@ def test_auth_required_without_users_stops_start_up(tmp_path: Path, users: str |
         "SCGW_DATABASE_URL": f"sqlite:///{tmp_path / 'scgw.db'}",
         "SCGW_HTTP_PORT": str(free_port()),
         "SCGW_SMTP_PORT": str(free_port()),
+        "SCGW_SMPP_PORT": str(free_port()),
         "SCGW_SMTP_AUTH": "required",
     }
     if users is not None:

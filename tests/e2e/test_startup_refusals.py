@@ -29,6 +29,7 @@ def _env(tmp_path: Path, mosquitto: Mosquitto, **settings: str) -> dict[str, str
         "SCGW_DATABASE_URL": f"sqlite:///{tmp_path / 'scgw.db'}",
         "SCGW_HTTP_PORT": str(free_port()),
         "SCGW_SMTP_PORT": str(free_port()),
+        "SCGW_SMPP_PORT": str(free_port()),
         "SCGW_MQTT_CLIENT_ID": f"scgw-refused-{mosquitto.port}",
         "SCGW_LOG_FORMAT": "json",
         **settings,
