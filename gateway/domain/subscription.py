@@ -120,19 +120,9 @@ class Subscription:
         cls, *, id: str, msisdn: str, package: str, group: str, at: datetime
     ) -> Subscription:
         """The free plan an account drops to: no period, no end, nothing to renew."""
-        return cls(
-            id=id,
-            msisdn=msisdn,
-            package=package,
-            group=group,
-            status="active",
-            started_at=at,
-            period_start=at,
-            expires_at=NEVER,
-            auto_renew=False,
-            next_action_at=None,
-            price=0,
-        )
+        sub = cls.sign_up(id=id, msisdn=msisdn, package=package, group=group, at=at, price=0)
+        sub.expires_at, sub.auto_renew = NEVER, False
+        return sub
 
     # -- queries -----------------------------------------------------------------------
 
