@@ -1,4 +1,5 @@
-"""Money on SQLite: charges, invoice lines and the ledger (buffered appends), and their reads."""
+"""Money on SQLite: charges and the ledger (buffered appends), and their reads; invoice lines
+are the view ``invoice_lines`` over postpaid charges (migration 007)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from gateway.domain.model import ChargeRecord, InvoiceLine, LedgerEntry
 __all__ = [
     "CHARGE_COLUMNS",
     "INSERT_CHARGE",
-    "INSERT_INVOICE_LINE",
     "INSERT_LEDGER",
     "SqliteBilling",
     "charge_of",
@@ -25,10 +25,6 @@ CHARGE_COLUMNS = (
 )
 INSERT_CHARGE = (
     f"INSERT INTO charges ({CHARGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
-)
-INSERT_INVOICE_LINE = (
-    "INSERT INTO invoice_lines (charge_id, msisdn, month, package, description, amount, at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_LEDGER = (
     "INSERT INTO ledger (msisdn, delta, balance_after, reason, charge_id, at)"
@@ -72,12 +68,11 @@ def charge_of(r: Row) -> ChargeRecord:
 class SqliteBilling:
     """The ``Billing`` port and the ``BillingReads`` model."""
 
-    __slots__ = ("_buffer", "_charges", "_ledger", "_lines")
+    __slots__ = ("_buffer", "_charges", "_ledger")
 
     def __init__(self, buffer: WriteBuffer) -> None:
         self._buffer = buffer
         self._charges = buffer.appended(INSERT_CHARGE)
-        self._lines = buffer.appended(INSERT_INVOICE_LINE)
         self._ledger = buffer.appended(INSERT_LEDGER)
 
     def add_charge(self, c: ChargeRecord) -> None:
@@ -95,20 +90,6 @@ class SqliteBilling:
                 micros(c.at),
                 c.message_id,
                 _inputs_json(c.inputs),
-            )
-        )
-        self._buffer.dirty = True
-
-    def add_invoice_line(self, line: InvoiceLine) -> None:
-        self._lines.append(
-            (
-                line.charge_id,
-                line.msisdn,
-                line.month,
-                line.package,
-                line.description,
-                line.amount,
-                micros(line.at),
             )
         )
         self._buffer.dirty = True

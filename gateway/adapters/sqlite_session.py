@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, cast
 
 from gateway.adapters.sqlite_billing import (
     INSERT_CHARGE,
-    INSERT_INVOICE_LINE,
     INSERT_LEDGER,
     SqliteBilling,
 )
@@ -46,7 +45,6 @@ _FLUSH_ORDER = (
     UPSERT_SUBSCRIBER,
     UPSERT_SUBSCRIPTION,
     INSERT_CHARGE,
-    INSERT_INVOICE_LINE,
     INSERT_LEDGER,
     INSERT_INBOUND,
     INSERT_OUTBOX,

@@ -15,7 +15,6 @@ from carrier_rules import Charge, month_key, period_from
 from gateway.domain.model import (
     ChargeReason,
     ChargeRecord,
-    InvoiceLine,
     LedgerEntry,
     LedgerReason,
     Subscriber,
@@ -100,8 +99,8 @@ def book(
     message_id: str | None,
     inputs: dict[str, object],
 ) -> str:
-    """Record a charge: on the postpaid invoice of its month, or on the prepaid balance
-    with its ledger entry. Returns the charge id."""
+    """Record a charge: on the postpaid invoice of its month (the charge is the invoice
+    line), or on the prepaid balance with its ledger entry. Returns the charge id."""
     month = month_key(at, zone)
     postpaid = subscriber.kind == "postpaid"
     record = ChargeRecord(
@@ -135,19 +134,7 @@ def book(
         )
     else:
         fx.count("charge")
-    if postpaid:
-        tx.billing.add_invoice_line(
-            InvoiceLine(
-                record.id,
-                subscriber.msisdn,
-                month,
-                package,
-                f"{package} {reason}",
-                amount.amount,
-                at,
-            )
-        )
-    else:
+    if not postpaid:  # a postpaid charge is its invoice line (the view ``invoice_lines``)
         subscriber.balance -= amount.amount
         tx.subscribers.put(subscriber)
         tx.billing.add_ledger_entry(

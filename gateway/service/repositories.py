@@ -17,7 +17,6 @@ from gateway.domain.model import (
     ChargeRecord,
     Conversation,
     InboundSms,
-    InvoiceLine,
     LedgerEntry,
     Outgoing,
     Subscriber,
@@ -96,10 +95,10 @@ class Subscriptions(SubscriptionReads, Protocol):
 
 
 class Billing(Protocol):
-    """Money written: charges, the invoice lines and ledger entries they cause."""
+    """Money written: charges (a postpaid one is its invoice line) and the ledger
+    entries prepaid ones cause."""
 
     def add_charge(self, charge: ChargeRecord) -> None: ...
-    def add_invoice_line(self, line: InvoiceLine) -> None: ...
     def add_ledger_entry(self, entry: LedgerEntry) -> None: ...
 
 

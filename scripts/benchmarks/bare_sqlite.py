@@ -1,8 +1,9 @@
 """The physical limit of renewals: a bare sqlite3 writer of the rows a renewal writes.
 
 It reads the due subscriptions in the gateway's order and chunk (2,000), and for each chunk
-sends one ``executemany`` per table (the subscription upsert, the charge, the invoice line
-while ``invoice_lines`` is a table, the outbox row) and commits, with the gateway's
+sends one ``executemany`` per table (the subscription upsert, the charge, the outbox row;
+the invoice line too on a database where ``invoice_lines`` is still a table, before schema
+7 made it a view over charges) and commits, with the gateway's
 durability (WAL, ``synchronous = FULL``) and page cache. The rows' values are copied from
 rows the gateway wrote in the same run (``templates``), so both write rows of one size.
 No rules, no objects, no events: what is left is what SQLite itself costs.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.domain.events import LiveEvent
-from gateway.domain.model import Conversation, InvoiceLine, TicketEvent, UsageRecord
+from gateway.domain.model import Conversation, TicketEvent, UsageRecord
 from gateway.service.ports import Queries, Store, Transaction
 from tests.contract.engines import Engine
 from tests.contract.records import (
@@ -57,7 +57,6 @@ def _write_everywhere(tx: Transaction) -> None:
     tx.subscribers.put(subscriber(B))
     tx.subscriptions.put(subscription("s1", next_action_at=hours(24)))
     tx.billing.add_charge(charge("c1", month="2026-03"))
-    tx.billing.add_invoice_line(InvoiceLine("c1", A, "2026-03", "ZL7", "Zalo 7", 5000, T0))
     tx.billing.add_ledger_entry(ledger(A, -5000, 5000, "c1"))
     tx.outbox.record_inbound(inbound("m1"), T0)
     tx.outbox.add(outgoing("o1", reply_to="m1"))

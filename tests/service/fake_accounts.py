@@ -109,13 +109,6 @@ class FakeBilling:
             raise FakeIntegrityError(f"FOREIGN KEY: no subscriber {charge.msisdn}")
         self._state.charges[charge.id] = charge
 
-    def add_invoice_line(self, line: InvoiceLine) -> None:
-        if line.charge_id in self._state.invoice_lines:
-            raise FakeIntegrityError(f"UNIQUE: invoice line for charge {line.charge_id}")
-        if line.charge_id not in self._state.charges:
-            raise FakeIntegrityError(f"FOREIGN KEY: no charge {line.charge_id}")
-        self._state.invoice_lines[line.charge_id] = line
-
     def add_ledger_entry(self, entry: LedgerEntry) -> None:
         if entry.msisdn not in self._state.subscribers:
             raise FakeIntegrityError(f"FOREIGN KEY: no subscriber {entry.msisdn}")
@@ -130,19 +123,30 @@ class FakeBilling:
         mine = [c for c in self._state.charges.values() if c.msisdn == msisdn]
         return sorted(mine, key=lambda c: c.at)
 
-    def invoice_lines(self, msisdn: str, month: str) -> list[InvoiceLine]:
-        mine = [
-            line
-            for line in self._state.invoice_lines.values()
-            if line.msisdn == msisdn and line.month == month
+    def _lines(self, msisdn: str) -> list[InvoiceLine]:
+        """A postpaid charge is its invoice line (SQL: the view ``invoice_lines``)."""
+        return [
+            InvoiceLine(
+                c.id,
+                c.msisdn,
+                c.invoice_month,
+                c.package,
+                f"{c.package} {c.reason}",
+                c.amount,
+                c.at,
+            )
+            for c in self._state.charges.values()
+            if c.msisdn == msisdn and c.billing == "invoice" and c.invoice_month is not None
         ]
+
+    def invoice_lines(self, msisdn: str, month: str) -> list[InvoiceLine]:
+        mine = [line for line in self._lines(msisdn) if line.month == month]
         return sorted(mine, key=lambda line: (line.at, line.charge_id))
 
     def invoice_months(self, msisdn: str) -> list[tuple[str, int, int]]:
         months: dict[str, list[int]] = {}
-        for line in self._state.invoice_lines.values():
-            if line.msisdn == msisdn:
-                months.setdefault(line.month, []).append(line.amount)
+        for line in self._lines(msisdn):
+            months.setdefault(line.month, []).append(line.amount)
         return [(m, sum(a), len(a)) for m, a in sorted(months.items(), reverse=True)]
 
     def ledger(self, msisdn: str) -> list[LedgerEntry]:

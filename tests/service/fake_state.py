@@ -11,7 +11,6 @@ from gateway.domain.model import (
     ChargeRecord,
     Conversation,
     InboundSms,
-    InvoiceLine,
     LedgerEntry,
     Outgoing,
     Subscriber,
@@ -42,7 +41,6 @@ class FakeState:
     subscribers: dict[str, Subscriber] = field(default_factory=dict)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     charges: dict[str, ChargeRecord] = field(default_factory=dict)
-    invoice_lines: dict[str, InvoiceLine] = field(default_factory=dict)
     ledger: list[LedgerEntry] = field(default_factory=list)
     inbound: dict[tuple[str, str], tuple[InboundSms, datetime]] = field(default_factory=dict)
     outbox: dict[str, Outgoing] = field(default_factory=dict)
@@ -66,7 +64,6 @@ class FakeState:
             subscribers=dict(self.subscribers),
             subscriptions=dict(self.subscriptions),
             charges=dict(self.charges),
-            invoice_lines=dict(self.invoice_lines),
             ledger=list(self.ledger),
             inbound=dict(self.inbound),
             outbox=dict(self.outbox),
