@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,9 @@ def micros(at: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+@functools.lru_cache(maxsize=16384)
 def from_micros(value: int) -> datetime:
+    """An instant read back (cached: a chunk of due renewals repeats the same few)."""
     return _EPOCH + timedelta(microseconds=value)
 
 

@@ -11,7 +11,7 @@ import functools
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from carrier_rules import Charge, month_key, period_from
+from carrier_rules import Charge, Period, month_key, period_from
 from gateway.domain.model import (
     ChargeReason,
     ChargeRecord,
@@ -46,11 +46,15 @@ def start_period(
     at: datetime,
     message_id: str | None,
     inputs: dict[str, object] | None = None,
+    *,
+    period: Period | None = None,
 ) -> None:
-    """A period of ``sub`` starts at ``at``, paid ``paid`` (charged when above zero)."""
-    rule = product.package.validity.for_kind(subscriber.kind)
-    zone = product.catalog.zone
-    period = period_from(rule, at, zone, billing_day(sub, zone))
+    """A period of ``sub`` starts at ``at``, paid ``paid`` (charged when above zero).
+    ``period``: the one ``period_from`` gives for it, when the caller has it already."""
+    if period is None:
+        rule = product.package.validity.for_kind(subscriber.kind)
+        zone = product.catalog.zone
+        period = period_from(rule, at, zone, billing_day(sub, zone))
     sub.start_period(
         at=at,
         expires_at=period.expires_at,

@@ -4,15 +4,18 @@ the end of their term, pauses ending, and price change announcements (seed 001).
 from __future__ import annotations
 
 import heapq
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from carrier_rules import next_retry, period_charge
+from carrier_rules import next_retry
 from gateway.domain.mail import MailKind
 from gateway.domain.model import Outgoing, Subscriber, Subscription
 from gateway.service import billing, notices, plans, texts
 from gateway.service.catalogue import Product
 from gateway.service.context import Context
+from gateway.service.renewal_terms import RenewalTerms
 
 __all__ = ["DueResult", "renew", "run_due"]
 
@@ -51,37 +54,64 @@ def run_due(ctx: Context, until: datetime, limit: int) -> DueResult:
         result.last_due = announcement.at
 
 
+def _in_time_order(
+    due: list[Subscription], horizon: datetime
+) -> Iterator[tuple[datetime, Subscription]]:
+    """``due`` (in time order already) merged with the events its renewals schedule up to
+    ``horizon``: a renewal whose next event falls inside the window runs again, after
+    every event before it. At one instant, events run in the order they became known
+    (those of ``due`` first). Read the next item only once the last one has run."""
+    later: list[tuple[datetime, int, Subscription]] = []  # a heap of rescheduled events
+    order = itertools.count(len(due))
+
+    def ran(sub: Subscription) -> None:
+        if sub.next_action_at is not None and sub.next_action_at <= horizon:
+            heapq.heappush(later, (sub.next_action_at, next(order), sub))
+
+    for sub in due:
+        at = sub.next_action_at
+        assert at is not None
+        while later and later[0][0] < at:
+            again_at, _, again = heapq.heappop(later)
+            yield again_at, again
+            ran(again)
+        yield at, sub
+        ran(sub)
+    while later:
+        again_at, _, again = heapq.heappop(later)
+        yield again_at, again
+        ran(again)
+
+
 def _run_renewals(ctx: Context, until: datetime, limit: int, result: DueResult) -> None:
     due = ctx.tx.subscriptions.due(until, limit)
     if not due:
         return
     horizon = until if len(due) < limit else min(until, due[-1].next_action_at or until)
     subscribers: dict[str, Subscriber] = {}
-    heap: list[tuple[datetime, int, Subscription]] = []
-    for seq, sub in enumerate(due):
-        assert sub.next_action_at is not None
-        heap.append((sub.next_action_at, seq, sub))
-    heapq.heapify(heap)
-    seq = len(heap)
-    while heap:
-        at, _, sub = heapq.heappop(heap)
+    terms = RenewalTerms()  # a burst of renewals shares a few sets of terms
+    for at, sub in _in_time_order(due, horizon):
         subscriber = subscribers.get(sub.msisdn) or ctx.tx.subscribers.get(sub.msisdn)
         if subscriber is None:  # cannot happen with foreign keys; never loop on it
             sub.expire()
             ctx.tx.subscriptions.put(sub)
             continue
         subscribers[sub.msisdn] = subscriber
-        result.outgoing.extend(renew(ctx, subscriber, sub, at))
+        result.outgoing.extend(renew(ctx, subscriber, sub, at, terms))
         result.processed += 1
         result.last_due = at
-        if sub.next_action_at is not None and sub.next_action_at <= horizon:
-            heapq.heappush(heap, (sub.next_action_at, seq, sub))
-            seq += 1
 
 
-def renew(ctx: Context, subscriber: Subscriber, sub: Subscription, at: datetime) -> list[Outgoing]:
+def renew(
+    ctx: Context,
+    subscriber: Subscriber,
+    sub: Subscription,
+    at: datetime,
+    terms: RenewalTerms | None = None,
+) -> list[Outgoing]:
     """The due event of ``sub`` at ``at``: a renewal (charged, or failed for lack of
-    balance: retried, then given up), the end of a term, a trial converting."""
+    balance: retried, then given up), the end of a term, a trial converting. ``terms``:
+    those already worked out in this transaction (a burst of renewals shares them)."""
     product = ctx.catalogue.get(sub.package)
     if product is None:  # the catalog no longer sells it
         sub.expire()
@@ -94,26 +124,34 @@ def renew(ctx: Context, subscriber: Subscriber, sub: Subscription, at: datetime)
         sub.switch_plan(package=product.package.code, group=product.package.group)
     catalog, replies = product.catalog, product.replies
     lang = replies.language(subscriber.language)
-    list_price_used = plans.renewal_list_price(product, sub, at)
-    price = list_price_used.amount
-    charge = period_charge(product.package, subscriber.kind, at, catalog.zone, price=price)
+    paid = (terms or RenewalTerms()).of(product, subscriber, sub, at)
+    charge = paid.charge
     if subscriber.kind == "prepaid" and subscriber.balance < charge.amount:
         return _unpaid(ctx, subscriber, sub, product, charge.amount, at)
     inputs: dict[str, object] = {
-        "price_rule": list_price_used.rule,
+        "price_rule": paid.list_price.rule,
         "period": sub.periods_paid + 1,
     }
     if sub.status == "trial":
         inputs["trial_conversion"] = True
-    sub.hold_price(price)
-    billing.start_period(ctx, subscriber, sub, product, charge, "renewal", at, None, inputs)
+    sub.hold_price(paid.list_price.amount)
+    billing.start_period(
+        ctx, subscriber, sub, product, charge, "renewal", at, None, inputs, period=paid.period
+    )
     if ctx.fx.recording:
         ctx.fx.note(
             "renewal", at, msisdn=subscriber.msisdn, package=sub.package, amount=charge.amount
         )
     else:
         ctx.fx.count("renewal")
-    text = texts.confirmation(product, subscriber, sub, charge, lang, "renewed")
+    if terms is None:
+        text = texts.confirmation(product, subscriber, sub, charge, lang, "renewed")
+    else:
+        text = terms.text(
+            paid,
+            lang,
+            lambda: texts.confirmation(product, subscriber, sub, charge, lang, "renewed"),
+        )
     ctx.fx.mail(product, subscriber, "renewed", text, at)
     return [ctx.fx.reply(catalog, subscriber.msisdn, text, None, at)]
 
