@@ -62,7 +62,9 @@ class _Tasks:
 
 
 async def count_worker(cfg: Mapping[str, Any]) -> None:
-    """Counts distinct MTs (by id) on ``sms/mt/#``; reports first and last arrival."""
+    """Counts distinct MTs (by id) on ``sms/mt/#``; reports first and last arrival. Gives
+    up after ``idle`` seconds without a new one (``first_wait`` before the first, when
+    set: a renewal burst publishes only once all of it is committed)."""
     expected, seen = cfg["expected"], set()
     stats = {"first": 0.0, "last": 0.0, "bytes": 0, "duplicates": 0}
     async with _client(cfg["port"], "count") as client:
@@ -87,7 +89,8 @@ async def count_worker(cfg: Mapping[str, Any]) -> None:
         while not task.done():
             await asyncio.wait({task}, timeout=0.5)
             emit("progress", done=len(seen))
-            if time.monotonic() - (stats["last"] or ready) > cfg["idle"]:
+            waited = cfg["idle"] if stats["last"] else cfg.get("first_wait", cfg["idle"])
+            if time.monotonic() - (stats["last"] or ready) > waited:
                 task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
