@@ -11,6 +11,7 @@ __all__ = [
     "InvalidEmail",
     "InvalidMessage",
     "InvalidMsisdn",
+    "PlanConflict",
     "RateLimited",
     "SettingError",
     "StorageError",
@@ -147,3 +148,13 @@ class BulkRefused(GatewayError):
     def __init__(self, refused: list[tuple[int, str]]) -> None:
         self.refused = refused
         super().__init__(f"{len(refused)} row(s) refused; nothing was loaded")
+
+
+class PlanConflict(GatewayError):
+    """A plan loaded in bulk where the subscriber already has an open one of its group."""
+
+    def __init__(self, msisdn: str, package: str, current: str) -> None:
+        self.msisdn = msisdn
+        self.package = package
+        self.current = current
+        super().__init__(f"{msisdn} already has {current}, in the group of {package}")

@@ -23,8 +23,10 @@ from gateway.errors import (
     AccountClosed,
     BulkRefused,
     EmailInUse,
+    PlanConflict,
     UnknownSubscriber,
 )
+from gateway.service import preload
 from gateway.service.durable import Durable
 from gateway.service.effects import Effects
 from gateway.service.engine import KEEP, Engine, Keep, SmsResult, UsageResult
@@ -54,6 +56,8 @@ class ProvisionRow:
     balance: int
     language: Language | None
     email: str | None
+    #: plans serving from the load's instant, not charged (``gateway.service.preload``)
+    subscriptions: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -341,7 +345,10 @@ class GatewayService:
         def work(tx: Transaction, fx: Effects) -> ProvisionReport:
             report = ProvisionReport()
             for row in rows:
+                ctx = self.engine.context(tx, fx)
                 try:
+                    if (clash := preload.conflict(ctx, row.msisdn, row.subscriptions)) is not None:
+                        raise clash
                     _, created = self.engine.provision(
                         tx,
                         row.msisdn,
@@ -352,16 +359,19 @@ class GatewayService:
                         email=row.email,
                         fx=fx,
                     )
-                except (AccountClosed, EmailInUse) as exc:
+                except (AccountClosed, EmailInUse, PlanConflict) as exc:
                     report.refused.append((row.line, str(exc)))
                     continue
+                preload.preload(ctx, row.msisdn, row.kind, row.subscriptions, now)
                 report.created += created
                 report.updated += not created
             if report.refused and not skip_bad:
                 raise BulkRefused(report.refused)
             return report
 
-        return await self._commit(work)
+        report = await self._commit(work)
+        self.time.wake()  # loaded plans: the scheduler looks at what is due again
+        return report
 
     async def topup(self, msisdn: str, amount: int) -> SubscriberView:
         async with self._time_lock:
