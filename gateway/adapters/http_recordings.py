@@ -94,12 +94,21 @@ async def scenario(recording: str, service: Service, tz: Zone) -> Response:
         detail = f"no recording {recording!r}: ids look like 1773111600-12-4"
         return JSONResponse({"detail": detail}, status_code=404)
 
-    def gather(q: Queries) -> tuple[Traffic, dict[str, Subscriber]]:
+    def gather(q: Queries) -> tuple[Traffic, dict[str, Subscriber], dict[str, list[str]]]:
         traffic = q.recording.since(mark.position, mark.at)
         found = {m: q.subscribers.get(m) for m in touched(mark, traffic)}
-        return traffic, {m: s for m, s in found.items() if s is not None}
+        subscribers = {m: s for m, s in found.items() if s is not None}
+        plans = {
+            m: [
+                s.package
+                for s in q.subscriptions.all_of(m)
+                if s.started_at < mark.at and (s.is_open or s.expires_at > mark.at)
+            ]
+            for m in subscribers
+        }
+        return traffic, subscribers, plans
 
-    traffic, subscribers = await service.reads.read(gather)
+    traffic, subscribers, plans = await service.reads.read(gather)
     catalogs, note = _catalogs(service)
     meta = RecordingMeta(
         now=service.clock.now(),
@@ -108,6 +117,7 @@ async def scenario(recording: str, service: Service, tz: Zone) -> Response:
         default_balance=service.engine.policy.default_balance,
         catalogs=catalogs,
         note=note,
+        plans_at_mark=plans,
     )
     text = scenario_toml(mark, traffic, subscribers, meta)
     name = f"recording-{mark.at.astimezone(tz).strftime('%Y%m%dT%H%M%S')}.toml"

@@ -68,6 +68,8 @@ class RecordingMeta:
     catalogs: Sequence[str] | None = None
     #: a line for the file's head when the catalogs cannot be named
     note: str | None = None
+    #: plans touched numbers had at the mark, which the replay starts without
+    plans_at_mark: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass(order=True)
@@ -216,6 +218,8 @@ def scenario_toml(
             lines.append(f"language = {_toml(subscriber.language)}")
         if subscriber.email is not None:
             lines.append(f"email = {_toml(subscriber.email)}")
+        if plans := meta.plans_at_mark.get(msisdn):
+            lines.append(f"# had {', '.join(plans)} at the mark: the replay starts without it")
     steps: list[dict[str, Any]] = []
     cursor = mark.at
     for action in _actions(mark, traffic):

@@ -160,3 +160,17 @@ def test_a_gateway_with_some_shipped_catalogs_names_them(scgw: Scgw, tmp_path: P
     recorded.write_text(text, encoding="utf-8")
     replay = _scgw_cli("scenario", "run", str(recorded))
     assert replay.returncode == 0, replay.stdout + replay.stderr
+
+
+def test_a_plan_held_at_the_mark_is_named_in_a_comment(scgw: Scgw) -> None:
+    """0912000031 registers ZL7 at 10:00; an hour later the mark, then it texts KTTK_ZL.
+    The replay starts it without ZL7, and its entry says so."""
+    scgw.sms("0912000031", "DK ZL7")
+    scgw.advance(hours=1)
+    with httpx.Client(base_url=scgw.http_url, timeout=60) as http:
+        url = http.post("/api/recordings").json()["url"]
+        scgw.sms("0912000031", "KTTK_ZL")
+        text = http.get(url).text
+    entry = text.split("[[subscribers]]")[1].split("[[steps]]")[0]
+    assert 'msisdn = "84912000031"' in entry
+    assert "# had ZL7 at the mark: the replay starts without it" in entry
