@@ -10,12 +10,14 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
-from playwright.async_api import Locator, Page, expect
+import pytest
+from playwright.async_api import Locator, Page, ViewportSize, expect
 
-from tests.browser import ConsoleBrowser
+from tests.browser import ConsoleBrowser, layout_problems, watched_browser
 from tests.support import GatewayProcess
 
 ROOT = Path(__file__).resolve().parents[2]
+PHONE = ViewportSize(width=390, height=844)
 
 
 def by_id(scope: Page | Locator, testid: str) -> Locator:
@@ -95,3 +97,24 @@ async def test_a_recorded_console_demo_downloads_and_replays_green(
 
     await by_id(page, "record-stop").click()
     await expect(by_id(page, "record-start")).to_be_visible()
+
+
+@pytest.mark.parametrize("locale", ["vi-VN", "en-US"])
+async def test_the_recorder_fits_a_phone_screen(
+    gateway_factory: Callable[..., GatewayProcess], locale: str
+) -> None:
+    """390 px wide, in both languages: Record, then "Recording since 10:00 ..." with Save
+    and Stop, nothing too wide, cut off or squeezed."""
+    gateway = gateway_factory().start()
+    name = f"recorder-phone-{locale}"
+    async with watched_browser(name, viewport=PHONE, locale=locale) as browser:
+        page = await browser.open(f"{gateway.url}/#/phones")
+        await expect(by_id(page, "record-start")).to_be_visible()
+        for step in ("idle", "recording"):
+            if step == "recording":
+                await by_id(page, "record-start").click()
+                await expect(by_id(page, "record-save")).to_be_visible()
+                await expect(by_id(page, "notice")).to_have_count(0)  # the notice has faded
+            await browser.screenshot(page, step)
+            problems = await layout_problems(page)
+            assert not problems, f"{step}:\n" + "\n".join(f"  {p}" for p in problems)
