@@ -51,6 +51,8 @@ class Account(BaseModel):
     submit_error_rate: float = Field(default=0, ge=0, le=1)
     #: seconds every response to this account waits (fault injection: a slow SMSC)
     response_delay: float = Field(default=0, ge=0, le=60)
+    #: đồng charged to the receiving subscriber per MT this account sends (0: free)
+    mt_price: int = Field(default=0, ge=0, le=1_000_000)
     #: long texts to this account: UDH concatenation or one PDU with message_payload
     long_messages: Literal["udh", "payload"] = "udh"
 

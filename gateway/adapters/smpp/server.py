@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any, Self
 import structlog
 
 from gateway.adapters.smpp.accounts import Account
+from gateway.adapters.smpp.billing import NOT_CHARGED
 from gateway.adapters.smpp.codec import Pdu, Status, text_field
 from gateway.adapters.smpp.delivery import ApplicationQueue, send_receipt, send_text
 from gateway.adapters.smpp.inbound import Reassembly, TextError
-from gateway.adapters.smpp.receipts import MESSAGE_STATE, receipt_text, wants_receipt
+from gateway.adapters.smpp.receipts import ERRORS, MESSAGE_STATE, receipt_text, wants_receipt
 from gateway.adapters.smpp.session import RequestFailed, Session
 from gateway.adapters.smpp.store import SmppStore, StoredMessage
 from gateway.domain.model import InboundSms, Outgoing
@@ -262,42 +263,55 @@ class SmppServer:
             msisdn = canonical_msisdn(destination)
         except InvalidMsisdn:
             return Status.RINVDSTADR, ""
-        out = await self._service.send_mt(source, msisdn, text)
-        state = "DELIVRD"  # every message to a handset that is on, by default
+        state, error = "DELIVRD", None  # every message to a handset that is on, by default
+        try:
+            out = await self._service.send_mt(source, msisdn, text, price=account.mt_price)
+            message_id, at = out.id, out.at
+        except tuple(NOT_CHARGED) as exc:  # accepted, then UNDELIV: nothing sent or charged
+            message_id, at = uuid.uuid4().hex, self._now()
+            state, error = "UNDELIV", NOT_CHARGED[type(exc)]
+            log.info(
+                "smpp_mt_not_charged",
+                account=account.system_id,
+                id=message_id,
+                msisdn=msisdn,
+                reason=str(exc),
+            )
         await self._store.add_message(
             StoredMessage(
-                id=out.id,
+                id=message_id,
                 account=account.system_id,
                 source=source,
                 destination=msisdn,
                 state=state,
-                error=0,
-                submitted_at=out.at,
-                done_at=out.at,
+                error=ERRORS[state] if error is None else error,
+                submitted_at=at,
+                done_at=at,
             )
         )
         if wants_receipt(registered, state):
             await self._store.enqueue(
-                id=f"dlr-{out.id}",
+                id=f"dlr-{message_id}",
                 account=account.system_id,
                 kind="receipt",
                 source=msisdn,
                 destination=source,
                 text=receipt_text(
-                    message_id=out.id,
+                    message_id=message_id,
                     state=state,
-                    submitted=out.at,
-                    done=out.at,
+                    submitted=at,
+                    done=at,
                     text=text,
                     tz=self._tz,
+                    error=error,
                 ),
-                at=out.at,
-                receipted_id=out.id,
+                at=at,
+                receipted_id=message_id,
                 message_state=MESSAGE_STATE[state],
             )
             self._queues[account.system_id].wake()
-        log.info("smpp_mt_accepted", account=account.system_id, id=out.id, msisdn=msisdn)
-        return Status.ROK, out.id
+        log.info("smpp_mt_accepted", account=account.system_id, id=message_id, msisdn=msisdn)
+        return Status.ROK, message_id
 
     # -- MessagePublisher: replies to handsets --------------------------------------------
 
