@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import socket
 import uuid
 from collections.abc import Mapping, Sequence
@@ -19,6 +18,7 @@ from gateway.adapters.smpp.accounts import Account
 from gateway.adapters.smpp.billing import NOT_CHARGED
 from gateway.adapters.smpp.codec import Pdu, Status, text_field
 from gateway.adapters.smpp.delivery import ApplicationQueue, send_receipt, send_text
+from gateway.adapters.smpp.faults import Faults
 from gateway.adapters.smpp.inbound import Reassembly, TextError
 from gateway.adapters.smpp.receipts import ERRORS, MESSAGE_STATE, receipt_text, wants_receipt
 from gateway.adapters.smpp.session import RequestFailed, Session
@@ -26,7 +26,6 @@ from gateway.adapters.smpp.store import SmppStore, StoredMessage
 from gateway.domain.model import InboundSms, Outgoing
 from gateway.domain.msisdn import canonical_msisdn
 from gateway.errors import GatewayError, InvalidMsisdn, RateLimited
-from gateway.service.flood import MoRateLimiter
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -74,13 +73,7 @@ class SmppServer:
             for a in accounts.values()
             if a.role == "application"
         }
-        self._limits = {
-            a.system_id: MoRateLimiter(rate=a.throughput, burst=max(1, int(a.throughput)))
-            for a in accounts.values()
-        }
-        self._faults = {
-            name: random.Random(name) for name in accounts
-        }  # seeded: reproducible faults
+        self._faults = {a.system_id: Faults(a) for a in accounts.values()}
         self._reassembly = Reassembly()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._server: asyncio.Server | None = None
@@ -156,14 +149,9 @@ class SmppServer:
 
     async def submit(self, session: Session, pdu: Pdu) -> tuple[int, str]:
         account = self._accounts[session.account or ""]
-        if account.response_delay:
-            await asyncio.sleep(account.response_delay)
-        if not self._limits[account.system_id].allow(account.system_id):
-            return Status.RTHROTTLED, ""
-        if account.submit_error_rate and (
-            self._faults[account.system_id].random() < account.submit_error_rate
-        ):
-            return Status.RSUBMITFAIL, ""
+        refused = await self._faults[account.system_id].before_submit(session)
+        if refused is not None:
+            return refused, ""
         source = text_field(pdu, "source_addr")
         destination = text_field(pdu, "destination_addr")
         try:
