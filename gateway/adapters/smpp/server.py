@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import tzinfo
@@ -53,6 +54,7 @@ class SmppServer:
         sock: socket.socket,
         tz: tzinfo,
         system_id: str = "scgw",
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._accounts = accounts
         self._service = service
@@ -60,6 +62,7 @@ class SmppServer:
         self._sock = sock
         self._tz = tz
         self._system_id = system_id
+        self._tls = tls  # SMPP over TLS on the same port when given
         self._sessions: set[Session] = set()
         self._handsets: dict[str, Session] = {}
         self._owners = {code: a for a in accounts.values() for code in a.short_codes}
@@ -102,7 +105,7 @@ class SmppServer:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
-        self._server = await asyncio.start_server(self._accept, sock=self._sock)
+        self._server = await asyncio.start_server(self._accept, sock=self._sock, ssl=self._tls)
         for name, queue in self._queues.items():
             self._spawn(queue.run(), f"scgw-smpp-queue-{name}")
         return self
