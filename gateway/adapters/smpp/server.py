@@ -232,7 +232,9 @@ class SmppServer:
         then delivered to the application's sessions."""
         account = self._owners[sms.shortcode]
         await self._store.enqueue(
-            id=sms.id,
+            # a client's id is unique per sender only: two senders' "1" are two MOs, and a
+            # redelivery of the same one (after a crash) is kept once
+            id=f"{sms.msisdn}/{sms.id}" if sms.client_id else sms.id,
             account=account.system_id,
             kind="mo",
             source=sms.msisdn,
