@@ -1,19 +1,16 @@
 """SMPP over TLS (SCGW_SMPP_TLS_CERT / SCGW_SMPP_TLS_KEY), with certificates made by
 openssl for this test: smpplib (Python's ssl) and smpp34 (rustls) bind, verifying the
 certificate against the test's CA, and exchange traffic; a plain TCP client gets no
-bind_resp; a certificate without its key, or a file that is no certificate, stops
-start-up with one line."""
+bind_resp. (A certificate without its key, or a file that is no certificate, stops
+start-up with one line: tests/e2e/test_startup_refusals.py.)"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
 import ssl
 import struct
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -118,47 +115,3 @@ def test_plain_tcp_to_the_tls_listener_gets_no_bind_resp(
     # a TLS alert at most (record type 0x15), never an SMPP header for 0x80000009
     assert answer[4:8] != b"\x80\x00\x00\x09"
     assert answer == b"" or answer[0] == 0x15
-
-
-@pytest.mark.parametrize(
-    ("settings", "expected"),
-    [
-        ({"SCGW_SMPP_TLS_CERT": "{cert}"}, "go together: set both"),
-        (
-            {"SCGW_SMPP_TLS_CERT": "{ca_key}", "SCGW_SMPP_TLS_KEY": "{key}"},
-            "not a certificate and its key",
-        ),
-    ],
-)
-def test_a_certificate_without_its_key_or_a_bad_file_stops_start_up_in_one_line(
-    tmp_path: Path, mosquitto: Mosquitto, tls: TlsFiles, settings: dict[str, str], expected: str
-) -> None:
-    """Exit code 2, one line on stderr naming the setting, nothing started."""
-    files = {"cert": tls.cert, "key": tls.key, "ca_key": tls.ca.with_suffix(".key")}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCGW_")}
-    env.update(
-        SCGW_MQTT_URL=mosquitto.url,
-        SCGW_DATABASE_URL=f"sqlite:///{tmp_path / 'scgw.db'}",
-        SCGW_HTTP_PORT="0",
-        SCGW_SMTP_PORT="0",
-        SCGW_SMPP_PORT="0",
-        **{
-            name: value.format(**{k: str(v) for k, v in files.items()})
-            for name, value in settings.items()
-        },
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "gateway", "serve"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "SCGW_SMPP_TLS_CERT" in lines[0]
-    assert expected in lines[0]
-    assert not (tmp_path / "scgw.db").exists(), "nothing started"

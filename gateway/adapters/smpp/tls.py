@@ -19,7 +19,8 @@ def server_context(cert: Path, key: Path) -> ssl.SSLContext:
         context.load_cert_chain(certfile=cert, keyfile=key)
     except ssl.SSLError as exc:
         raise SettingError(
-            "smpp_tls_cert", f"{cert} with key {key}: not a certificate and its key ({exc.reason})"
+            "smpp_tls_cert",
+            f"not a PEM certificate that goes with the key {key} ({exc.reason or exc})",
         ) from exc
     except OSError as exc:
         raise SettingError(
