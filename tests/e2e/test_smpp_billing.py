@@ -10,11 +10,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import smpp34
 import smpplib.client
 import smpplib.consts
 import smpplib.gsm
 
+from tests.postgres_support import fresh_database
 from tests.support import GatewayProcess, Mosquitto, mqtt_client, next_json
 
 PREPAID, POSTPAID = "84912345678", "84987654321"
@@ -26,10 +28,20 @@ ACCOUNTS = (
 )
 
 
-def _start(factory: Callable[..., GatewayProcess], tmp_path: Path) -> GatewayProcess:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The gateway's database: the test's SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    with fresh_database() as url:
+        yield {"SCGW_DATABASE_URL": url}
+
+
+def _start(factory: Callable[..., GatewayProcess], tmp_path: Path, **env: str) -> GatewayProcess:
     accounts = tmp_path / "accounts.toml"
     accounts.write_text(ACCOUNTS)
-    gateway = factory(SCGW_SMPP_ACCOUNTS=str(accounts)).start()
+    gateway = factory(SCGW_SMPP_ACCOUNTS=str(accounts), **env).start()
     with gateway.http() as http:
         for msisdn, body in (
             (PREPAID, {"kind": "prepaid", "balance": 2_500}),
@@ -50,13 +62,17 @@ def _billing(gateway: GatewayProcess, msisdn: str) -> dict[str, Any]:
 
 
 async def test_prepaid_mt_charged_once_each_then_undeliv_err_100_when_the_balance_is_short(
-    gateway_factory: Callable[..., GatewayProcess], mosquitto: Mosquitto, tmp_path: Path
+    gateway_factory: Callable[..., GatewayProcess],
+    mosquitto: Mosquitto,
+    tmp_path: Path,
+    storage: dict[str, str],
 ) -> None:
     """2,500đ pays two MTs at 1,000đ (2,500 - 1,000 - 1,000 = 500); the third is accepted
     (ESME_ROK, a message id), then fails: receipt stat:UNDELIV err:100, message_state 5,
     no MT on MQTT (the next MT published is the one after it), no charge; query_sm says
-    UNDELIV with error 100. The balance equals the sum of the ledger."""
-    gateway = _start(gateway_factory, tmp_path)
+    UNDELIV with error 100. The balance equals the sum of the ledger. On SQLite and on
+    PostgreSQL."""
+    gateway = _start(gateway_factory, tmp_path, **storage)
     app = await smpp34.Client(
         "127.0.0.1", gateway.smpp_port, "app9029", PASSWORD, bind_type="TRX"
     ).connect()
