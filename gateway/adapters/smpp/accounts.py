@@ -74,6 +74,8 @@ class Account(BaseModel):
             raise ValueError('an application account needs short_codes, e.g. ["9029"]')
         if self.role == "handsets" and self.short_codes:
             raise ValueError("short_codes are for application accounts")
+        if self.role == "handsets" and self.mt_price:
+            raise ValueError("mt_price is for application accounts (their MTs)")
         return self
 
 
