@@ -11,6 +11,7 @@ from gateway.domain.model import Outgoing
 from gateway.service.read_models import (
     BillingReads,
     ConsoleReads,
+    HandsetReads,
     MailboxReads,
     MailQueueReads,
     MetaReads,
@@ -23,6 +24,7 @@ from gateway.service.repositories import (
     ActivityLog,
     Billing,
     Conversations,
+    Handsets,
     MailQueue,
     Meta,
     Outbox,
@@ -70,6 +72,8 @@ class Transaction(Protocol):
     @property
     def meta(self) -> Meta: ...
     @property
+    def handsets(self) -> Handsets: ...
+    @property
     def activity(self) -> ActivityLog: ...
     @property
     def conversations(self) -> Conversations: ...
@@ -96,6 +100,8 @@ class Queries(Protocol):
     def outbox(self) -> OutboxReads: ...
     @property
     def meta(self) -> MetaReads: ...
+    @property
+    def handsets(self) -> HandsetReads: ...
     @property
     def mail(self) -> MailQueueReads: ...
     @property

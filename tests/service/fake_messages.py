@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.domain.events import LiveEvent
+from gateway.domain.handsets import HandsetState, HandsetView
 from gateway.domain.model import (
     OPEN_STATUSES,
     ChargeRecord,
@@ -18,7 +19,14 @@ from gateway.domain.model import (
 )
 from tests.service.fake_state import FakeIntegrityError, FakeState, FakeStoreFault
 
-__all__ = ["FakeActivityLog", "FakeConsole", "FakeMeta", "FakeOutbox", "FakeReports"]
+__all__ = [
+    "FakeActivityLog",
+    "FakeConsole",
+    "FakeHandsets",
+    "FakeMeta",
+    "FakeOutbox",
+    "FakeReports",
+]
 
 
 class FakeOutbox:
@@ -74,6 +82,17 @@ class FakeMeta:
 
     def set(self, key: str, value: str) -> None:
         self._state.meta[key] = value
+
+
+class FakeHandsets:
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    def get(self, msisdn: str) -> HandsetView | None:
+        return self._state.handsets.get(msisdn)
+
+    def set(self, msisdn: str, state: HandsetState, at: datetime) -> None:
+        self._state.handsets[msisdn] = HandsetView(msisdn, state, at)
 
 
 class FakeActivityLog:

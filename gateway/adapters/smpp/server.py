@@ -16,12 +16,20 @@ from typing import TYPE_CHECKING, Any, Self
 import structlog
 
 from gateway.adapters.smpp.accounts import Account
+from gateway.adapters.smpp.cancel import CancelRequest
 from gateway.adapters.smpp.codec import Pdu, Status, text_field
 from gateway.adapters.smpp.delivery import ApplicationQueue, send_receipt, send_text
 from gateway.adapters.smpp.inbound import Reassembly, TextError
-from gateway.adapters.smpp.receipts import MESSAGE_STATE, receipt_text, wants_receipt
+from gateway.adapters.smpp.outcomes import parse_validity
+from gateway.adapters.smpp.pending import DlrSink, OutcomeSettings, PendingMessages
+from gateway.adapters.smpp.receipts import (
+    MESSAGE_STATE,
+    absolute_time,
+    receipt_text,
+    wants_receipt,
+)
 from gateway.adapters.smpp.session import RequestFailed, Session
-from gateway.adapters.smpp.store import SmppStore, StoredMessage
+from gateway.adapters.smpp.store import SmppStore
 from gateway.domain.model import InboundSms, Outgoing
 from gateway.domain.msisdn import canonical_msisdn
 from gateway.errors import GatewayError, InvalidMsisdn, RateLimited
@@ -53,6 +61,8 @@ class SmppServer:
         sock: socket.socket,
         tz: tzinfo,
         system_id: str = "scgw",
+        outcomes: OutcomeSettings | None = None,
+        dlr: DlrSink | None = None,
     ) -> None:
         self._accounts = accounts
         self._service = service
@@ -81,6 +91,16 @@ class SmppServer:
             name: random.Random(name) for name in accounts
         }  # seeded: reproducible faults
         self._reassembly = Reassembly()
+        self._pending = PendingMessages(
+            store=store,
+            clock=service.clock,
+            events=service.events,
+            handsets=service.handsets,
+            tz=tz,
+            settings=outcomes or OutcomeSettings(),
+            on_receipt=lambda account: self._queues[account].wake(),
+            dlr=dlr,
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
         self._server: asyncio.Server | None = None
 
@@ -111,6 +131,7 @@ class SmppServer:
         self._server = await asyncio.start_server(self._accept, sock=self._sock)
         for name, queue in self._queues.items():
             self._spawn(queue.run(), f"scgw-smpp-queue-{name}")
+        self._spawn(self._pending.run(), "scgw-smpp-outcomes")
         return self
 
     async def __aexit__(
@@ -175,7 +196,8 @@ class SmppServer:
         registered = int(pdu.registered_delivery or 0)
         if account.role == "handsets":
             return await self._mo(session, source, destination, text, registered)
-        return await self._mt(account, source, destination, text, registered)
+        validity = text_field(pdu, "validity_period")
+        return await self._mt(account, source, destination, text, registered, validity)
 
     async def query(self, session: Session, pdu: Pdu) -> tuple[int, dict[str, Any]]:
         message_id = text_field(pdu, "message_id")
@@ -185,12 +207,26 @@ class SmppServer:
         done = message.done_at
         return Status.ROK, {
             "message_id": message_id,
-            "final_date": ""
-            if done is None
-            else done.astimezone(self._tz).strftime("%y%m%d%H%M%S000+"),
+            "final_date": "" if done is None else absolute_time(done, self._tz),
             "message_state": MESSAGE_STATE.get(message.state, 7),
             "error_code": message.error,
         }
+
+    async def cancel(self, session: Session, request: CancelRequest) -> int:
+        """cancel_sm of the session's account's pending messages (SMPP 3.4, 4.9)."""
+        try:
+            msisdn = canonical_msisdn(request.destination_addr) if request.destination_addr else ""
+        except InvalidMsisdn:
+            return Status.RINVDSTADR
+        if not request.message_id and not msisdn:
+            return Status.RCANCELFAIL  # neither an id nor the destination: nothing named
+        cancelled = await self._pending.cancel(
+            account=session.account or "",
+            message_id=request.message_id,
+            shortcode=request.source_addr,
+            msisdn=msisdn,
+        )
+        return Status.ROK if cancelled else Status.RCANCELFAIL
 
     # -- handsets: submit_sm is an MO -----------------------------------------------------
 
@@ -254,7 +290,13 @@ class SmppServer:
     # -- applications: submit_sm is an MT -------------------------------------------------
 
     async def _mt(
-        self, account: Account, source: str, destination: str, text: str, registered: int
+        self,
+        account: Account,
+        source: str,
+        destination: str,
+        text: str,
+        registered: int,
+        validity: str = "",
     ) -> tuple[int, str]:
         if source not in account.short_codes:
             return Status.RINVSRCADR, ""
@@ -262,40 +304,25 @@ class SmppServer:
             msisdn = canonical_msisdn(destination)
         except InvalidMsisdn:
             return Status.RINVDSTADR, ""
+        now = self._now()
+        try:
+            expires_at = self._pending.expiry(now, parse_validity(validity, now))
+        except ValueError as exc:
+            log.info("smpp_submit_refused", account=account.system_id, reason=str(exc))
+            return Status.RINVEXPIRY, ""
+        if expires_at <= now:
+            return Status.RINVEXPIRY, ""
         out = await self._service.send_mt(source, msisdn, text)
-        state = "DELIVRD"  # every message to a handset that is on, by default
-        await self._store.add_message(
-            StoredMessage(
-                id=out.id,
-                account=account.system_id,
-                source=source,
-                destination=msisdn,
-                state=state,
-                error=0,
-                submitted_at=out.at,
-                done_at=out.at,
-            )
+        await self._pending.accept(
+            id=out.id,
+            account=account.system_id,
+            shortcode=source,
+            msisdn=msisdn,
+            text=text,
+            registered=registered,
+            submitted=out.at,
+            expires_at=expires_at,
         )
-        if wants_receipt(registered, state):
-            await self._store.enqueue(
-                id=f"dlr-{out.id}",
-                account=account.system_id,
-                kind="receipt",
-                source=msisdn,
-                destination=source,
-                text=receipt_text(
-                    message_id=out.id,
-                    state=state,
-                    submitted=out.at,
-                    done=out.at,
-                    text=text,
-                    tz=self._tz,
-                ),
-                at=out.at,
-                receipted_id=out.id,
-                message_state=MESSAGE_STATE[state],
-            )
-            self._queues[account.system_id].wake()
         log.info("smpp_mt_accepted", account=account.system_id, id=out.id, msisdn=msisdn)
         return Status.ROK, out.id
 
