@@ -389,3 +389,36 @@ async def test_cancel_sm_deletes_pending_messages_without_a_receipt_and_query_sm
         assert _query(tx, left) == (2, "260310101000028+", 0)
     tx.disconnect()
     await app.unbind()
+
+
+async def test_a_held_message_survives_kill_9_and_expires_once_after_the_restart(
+    gateway_factory: Callable[..., GatewayProcess],
+) -> None:
+    """A message held for an off handset (validity two hours, receipt asked) is stored
+    when submit_sm_resp is sent: the gateway is killed with -9 and restarted, the handset
+    is still off, the clock is moved to 12:00, and the receipt is EXPIRED, done at 12:00,
+    delivered once."""
+    gateway = gateway_factory().start()
+    with gateway.http() as http:
+        assert http.put("/api/handsets/84912345678", json={"state": "off"}).status_code == 200
+    app = await _application(gateway, bind_type="TX")
+    held = await _submit(
+        app, "84912345678", "kept", registered_delivery=1, validity_period=TWO_HOURS
+    )
+    gateway.kill()
+    gateway.start()
+    with gateway.http() as http:
+        assert http.get("/api/handsets/84912345678").json()["state"] == "off"
+        moved = http.post("/api/clock/advance", json={"seconds": 7200})
+        assert moved.json()["now"] == "2026-03-10T12:00:00+07:00"
+    app = await _application(gateway, bind_type="RX")
+    receipt = await _receipt(app)
+    assert (receipt["id"], receipt["stat"], receipt["done"]) == (held, "EXPIRED", "2603101200")
+    await app.unbind()
+
+    def delivered() -> list[tuple[str, str]]:
+        events = gateway.log_events()
+        return [(e["id"], e["kind"]) for e in events if e.get("event") == "smpp_delivered"]
+
+    await _until(lambda: bool(delivered()), "the receipt's delivery logged")
+    assert delivered() == [(f"dlr-{held}", "receipt")]

@@ -41,6 +41,8 @@ _COLUMNS = (
     "id, account, source, destination, registered, excerpt, drawn, submitted_at, due_at, expires_at"
 )
 _BATCH = 100
+#: seconds before settling again after the store failed
+_RETRY = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,9 +204,14 @@ class PendingMessages:
                 group.create_task(self._follow(cues.queue), name="scgw-smpp-cues")
                 while True:
                     self._wake.clear()
-                    await self.settle_due()
+                    try:
+                        await self.settle_due()
+                        pause = await self._sleep()
+                    except sqlite3.Error as exc:  # the disk: what is due stays due
+                        log.error("smpp_outcomes_failed", error=str(exc))
+                        pause = _RETRY
                     with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(await self._sleep()):
+                        async with asyncio.timeout(pause):
                             await self._wake.wait()
 
     async def _sleep(self) -> float | None:
