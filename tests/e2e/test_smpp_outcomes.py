@@ -16,6 +16,7 @@ import re
 import struct
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -422,3 +423,43 @@ async def test_a_held_message_survives_kill_9_and_expires_once_after_the_restart
 
     await _until(lambda: bool(delivered()), "the receipt's delivery logged")
     assert delivered() == [(f"dlr-{held}", "receipt")]
+
+
+async def test_an_account_with_its_own_percentages_gets_them_the_others_the_setting(
+    gateway_factory: Callable[..., GatewayProcess], tmp_path: Path
+) -> None:
+    """app9029 has outcomes = "REJECTD=100" in the accounts file, app9030 none: with the
+    default SCGW_SMPP_OUTCOMES (DELIVRD=100) its receipt is DELIVRD, app9029's REJECTD
+    err 003 (message_state 8)."""
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(
+        '[[accounts]]\nsystem_id = "app9029"\npassword = "s3cret"\nrole = "application"\n'
+        'short_codes = ["9029"]\noutcomes = "REJECTD=100"\n\n'
+        '[[accounts]]\nsystem_id = "app9030"\npassword = "s3cret"\nrole = "application"\n'
+        'short_codes = ["9030"]\n'
+    )
+    gateway = gateway_factory(SCGW_SMPP_ACCOUNTS=str(accounts)).start()
+    own = await _application(gateway)
+    other = await smpp34.Client(
+        "127.0.0.1", gateway.smpp_port, "app9030", "s3cret", bind_type="TRX"
+    ).connect()
+    rejected = await _submit(own, "84912345678", "refused", registered_delivery=1)
+    response = await other.submit_sm(
+        "84912345678", b"fine", source_addr="9030", registered_delivery=1
+    )
+    assert response.command_status == 0
+    receipt = await _receipt(own)
+    assert (receipt["id"], receipt["stat"], receipt["err"], receipt["message_state"]) == (
+        rejected,
+        "REJECTD",
+        "003",
+        8,
+    )
+    receipt = await _receipt(other)
+    assert (receipt["id"], receipt["stat"], receipt["to"]) == (
+        response.message_id,
+        "DELIVRD",
+        "9030",
+    )
+    await own.unbind()
+    await other.unbind()

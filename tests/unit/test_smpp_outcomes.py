@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from gateway.adapters.smpp.accounts import parse_accounts
 from gateway.adapters.smpp.outcomes import (
     Final,
     OutcomeDraw,
@@ -15,6 +16,7 @@ from gateway.adapters.smpp.outcomes import (
 )
 from gateway.adapters.smpp.receipts import absolute_time
 from gateway.domain.handsets import HandsetState
+from gateway.errors import SettingError
 
 T0 = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)  # 10:00 at +07:00
 END = T0 + timedelta(hours=2)
@@ -93,3 +95,21 @@ def test_absolute_time_is_in_the_display_zone_with_its_offset() -> None:
 
     assert absolute_time(END, ZoneInfo("Asia/Ho_Chi_Minh")) == "260310120000028+"
     assert absolute_time(END, ZoneInfo("America/Sao_Paulo")) == "260310020000012-"
+
+
+def test_an_accounts_own_percentages_are_checked_at_start_up() -> None:
+    """A bad ``outcomes`` names the file, the field and the reason; a handsets account
+    cannot have one."""
+    head = '[[accounts]]\nsystem_id = "app"\npassword = "p"\n'
+    good = parse_accounts(
+        head + 'role = "application"\nshort_codes = ["9029"]\noutcomes = "UNDELIV=100"\n',
+        source="a.toml",
+    )
+    assert good["app"].outcomes == "UNDELIV=100"
+    with pytest.raises(SettingError, match=r"a\.toml: accounts\.0\.outcomes: .*add up to 90"):
+        parse_accounts(
+            head + 'role = "application"\nshort_codes = ["9029"]\noutcomes = "DELIVRD=90"\n',
+            source="a.toml",
+        )
+    with pytest.raises(SettingError, match="outcomes are for application accounts"):
+        parse_accounts(head + 'role = "handsets"\noutcomes = "DELIVRD=100"\n', source="a.toml")

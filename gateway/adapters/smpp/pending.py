@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
@@ -117,13 +117,20 @@ class PendingMessages:
     #: told which account has a receipt waiting in its queue
     on_receipt: Callable[[str], None]
     dlr: DlrSink | None = None
+    #: accounts with percentages of their own (``outcomes`` in the accounts file)
+    account_shares: Mapping[str, tuple[tuple[Stat, int], ...]] = field(default_factory=dict)
     _draw: OutcomeDraw = field(init=False)
+    _draws: dict[str, OutcomeDraw] = field(init=False)
     _wake: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
     _tasks: set[asyncio.Task[None]] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
         self._draw = OutcomeDraw(self.settings.shares, self.settings.seed)
+        self._draws = {
+            name: OutcomeDraw(shares, self.settings.seed)
+            for name, shares in self.account_shares.items()
+        }
 
     # -- submit_sm, cancel_sm ---------------------------------------------------------
 
@@ -150,7 +157,7 @@ class PendingMessages:
             msisdn,
             registered,
             text[:20],
-            self._draw.draw(),
+            self._draws.get(account, self._draw).draw(),
             _micros(submitted),
             _micros(submitted + self.settings.delay),
             _micros(expires_at),

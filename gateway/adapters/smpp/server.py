@@ -20,7 +20,7 @@ from gateway.adapters.smpp.cancel import CancelRequest
 from gateway.adapters.smpp.codec import Pdu, Status, text_field
 from gateway.adapters.smpp.delivery import ApplicationQueue, send_receipt, send_text
 from gateway.adapters.smpp.inbound import Reassembly, TextError
-from gateway.adapters.smpp.outcomes import parse_validity
+from gateway.adapters.smpp.outcomes import parse_outcomes, parse_validity
 from gateway.adapters.smpp.pending import DlrSink, OutcomeSettings, PendingMessages
 from gateway.adapters.smpp.receipts import (
     MESSAGE_STATE,
@@ -98,6 +98,9 @@ class SmppServer:
             handsets=service.handsets,
             tz=tz,
             settings=outcomes or OutcomeSettings(),
+            account_shares={
+                a.system_id: parse_outcomes(a.outcomes) for a in accounts.values() if a.outcomes
+            },
             on_receipt=lambda account: self._queues[account].wake(),
             dlr=dlr,
         )
