@@ -16,6 +16,7 @@ import re
 import struct
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -463,3 +464,21 @@ async def test_an_account_with_its_own_percentages_gets_them_the_others_the_sett
     )
     await own.unbind()
     await other.unbind()
+
+
+async def test_on_the_real_clock_the_outcome_is_due_after_the_delivery_delay(
+    gateway_factory: Callable[..., GatewayProcess], mosquitto: Mosquitto
+) -> None:
+    """SCGW_CLOCK=real, SCGW_SMPP_DELIVERY_DELAY=1: the receipt comes by itself (no clock
+    move), and its final state is dated exactly one second after the submission."""
+    gateway = gateway_factory(SCGW_CLOCK="real", SCGW_SMPP_DELIVERY_DELAY="1").start()
+    app = await _application(gateway)
+    async with mqtt_client(mosquitto.port, "sms/dlr/9029") as mqtt:
+        sent = await _submit(app, "84912345678", "a second later", registered_delivery=1)
+        receipt = await _receipt(app)
+        _, dlr = await next_json(mqtt)
+    assert (receipt["id"], receipt["stat"]) == (sent, "DELIVRD")
+    assert dlr["id"] == sent
+    submitted = datetime.fromisoformat(dlr["submitted_at"])
+    assert datetime.fromisoformat(dlr["done_at"]) - submitted == timedelta(seconds=1)
+    await app.unbind()

@@ -235,7 +235,10 @@ class PendingMessages:
         while True:
             cue = await cues.get()
             if cue.kind == "handset" and cue.msisdn is not None:
-                await self._release(cue.msisdn, self.clock.now())
+                try:
+                    await self._release(cue.msisdn, self.clock.now())
+                except sqlite3.Error as exc:  # held until its validity ends, as if unchanged
+                    log.error("smpp_release_failed", msisdn=cue.msisdn, error=str(exc))
             self._wake.set()
 
     async def _release(self, msisdn: str, now: datetime) -> None:
