@@ -64,6 +64,8 @@ HELP: dict[str, str] = {
     "smpp_validity": "seconds a message without validity_period waits for a handset that is off",
     "smpp_outcomes": "outcomes for handsets that are on, e.g. DELIVRD=90,UNDELIV=5,EXPIRED=3,REJECTD=2",
     "smpp_seed": "seed of the outcome draw (the same traffic gets the same outcomes)",
+    "smpp_tls_cert": "SMPP over TLS: the listener's certificate (PEM, chain included); unset: plain TCP",
+    "smpp_tls_key": "SMPP over TLS: the certificate's private key (PEM)",
     "mail_retry_base": "relay retries back off from this many seconds, doubling",
     "mail_retry_max": "the longest wait between relay retries, in seconds",
     "data_rate_per_mb": "data outside any pack, per started MB, for apps no catalog prices",

@@ -8,6 +8,7 @@ __all__ = [
     "ClockError",
     "EmailInUse",
     "GatewayError",
+    "InsufficientBalance",
     "InvalidEmail",
     "InvalidMessage",
     "InvalidMsisdn",
@@ -89,6 +90,16 @@ class RateLimited(GatewayError):
             f"rate limited: {msisdn} sent more than {rate:g} messages per second"
             f" (bursts of {burst}); this one was not processed"
         )
+
+
+class InsufficientBalance(GatewayError):
+    """A prepaid balance below what a charge asks: nothing was charged or sent."""
+
+    def __init__(self, msisdn: str, amount: int, balance: int) -> None:
+        self.msisdn = msisdn
+        self.amount = amount
+        self.balance = balance
+        super().__init__(f"{msisdn} has {balance}đ, {amount}đ needed: nothing was charged")
 
 
 class InvalidEmail(GatewayError):

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     smpp_outcomes: str = "DELIVRD=100"
     #: seeds the draw of those outcomes: the same traffic gets the same outcomes
     smpp_seed: int = 0
+
+    #: SMPP over TLS: the listener's certificate (PEM, chain included) and its key
+    smpp_tls_cert: FilePath | None = None
+    smpp_tls_key: FilePath | None = None
     #: delivery retries back off from this many seconds, doubling, up to the maximum
     mail_retry_base: float = Field(default=2.0, gt=0)
     mail_retry_max: float = Field(default=300.0, gt=0)
@@ -127,6 +131,12 @@ class Settings(BaseSettings):
     def _outcomes(cls, value: str) -> str:
         parse_outcomes(value)  # ValueError: the reason
         return value
+
+    @model_validator(mode="after")
+    def _smpp_tls_pair(self) -> Settings:
+        if (self.smpp_tls_cert is None) != (self.smpp_tls_key is None):
+            raise ValueError("SCGW_SMPP_TLS_CERT and SCGW_SMPP_TLS_KEY go together: set both")
+        return self
 
     @field_validator("mail_domain")
     @classmethod

@@ -383,24 +383,34 @@ class GatewayService:
         """Run a use case in one transaction, in event order with MOs and renewals: ``work``
         gets the transaction and the event time and returns its result and the SMS to
         publish once committed."""
+        return await self._apply(lambda tx, fx, now: work(tx, now))
+
+    async def _apply(
+        self, work: Callable[[Transaction, Effects, datetime], tuple[T, list[Outgoing]]]
+    ) -> T:
+        """``apply`` for a use case that books through the transaction's ``Effects``."""
         async with self._time_lock:
             now = self._event_time()
-            result, outgoing = await self._commit(lambda tx, fx: work(tx, now))
+            result, outgoing = await self._commit(lambda tx, fx: work(tx, fx, now))
             self._enqueue(outgoing)
             if self.events.listening and outgoing:
                 self.events.publish([_mt_event(m) for m in outgoing])
         self._on_commit()
         return result
 
-    async def send_mt(self, sender: str, msisdn: str, text: str) -> Outgoing:
+    async def send_mt(self, sender: str, msisdn: str, text: str, *, price: int = 0) -> Outgoing:
         """An MT that no MO asked for (an application's ``submit_sm``): committed to the
-        outbox, published like every reply."""
+        outbox, published like every reply. A ``price`` above zero is charged to the
+        subscriber in the same transaction (``UnknownSubscriber``, ``AccountClosed`` or
+        ``InsufficientBalance``: nothing sent, nothing charged)."""
 
-        def work(tx: Transaction, now: datetime) -> tuple[Outgoing, list[Outgoing]]:
+        def work(tx: Transaction, fx: Effects, now: datetime) -> tuple[Outgoing, list[Outgoing]]:
             out = self.engine.emit_sms(tx, sender, msisdn, text, in_reply_to=None, at=now)
+            if price > 0:
+                self.engine.charge_mt(tx, out, price=price, fx=fx)
             return out, [out]
 
-        return await self.apply(work)
+        return await self._apply(work)
 
     async def record_usage(self, event: UsageEvent) -> UsageResult:
         """Data used in an app: zero-rated by a pack that covers it, else charged."""

@@ -148,8 +148,10 @@ class PendingMessages:
         registered: int,
         submitted: datetime,
         expires_at: datetime,
+        failed: Final | None = None,
     ) -> None:
-        """Keep an accepted message (ENROUTE) until its outcome is due."""
+        """Keep an accepted message (ENROUTE) until its outcome is due; one that ``failed``
+        already (an MT that could not be charged) is final at once, at ``submitted``."""
         values = (
             id,
             account,
@@ -169,6 +171,10 @@ class PendingMessages:
                 values,
             )
         )
+        if failed is not None:
+            async with self._lock:
+                await self._finish(_row((*values[:8], values[7], values[9])), failed)
+            return
         self._wake.set()
 
     async def cancel(self, *, account: str, message_id: str, shortcode: str, msisdn: str) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import socket
+import ssl
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import tzinfo
@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any, Self
 import structlog
 
 from gateway.adapters.smpp.accounts import Account
+from gateway.adapters.smpp.billing import NOT_CHARGED
 from gateway.adapters.smpp.cancel import CancelRequest
 from gateway.adapters.smpp.codec import Pdu, Status, text_field
 from gateway.adapters.smpp.delivery import ApplicationQueue, send_receipt, send_text
+from gateway.adapters.smpp.faults import Faults
 from gateway.adapters.smpp.inbound import Reassembly, TextError
-from gateway.adapters.smpp.outcomes import parse_outcomes, parse_validity
+from gateway.adapters.smpp.outcomes import Final, parse_outcomes, parse_validity
 from gateway.adapters.smpp.pending import DlrSink, OutcomeSettings, PendingMessages
 from gateway.adapters.smpp.receipts import (
     MESSAGE_STATE,
@@ -33,7 +35,6 @@ from gateway.adapters.smpp.store import SmppStore
 from gateway.domain.model import InboundSms, Outgoing
 from gateway.domain.msisdn import canonical_msisdn
 from gateway.errors import GatewayError, InvalidMsisdn, RateLimited
-from gateway.service.flood import MoRateLimiter
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -63,6 +64,7 @@ class SmppServer:
         system_id: str = "scgw",
         outcomes: OutcomeSettings | None = None,
         dlr: DlrSink | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._accounts = accounts
         self._service = service
@@ -70,6 +72,7 @@ class SmppServer:
         self._sock = sock
         self._tz = tz
         self._system_id = system_id
+        self._tls = tls  # SMPP over TLS on the same port when given
         self._sessions: set[Session] = set()
         self._handsets: dict[str, Session] = {}
         self._owners = {code: a for a in accounts.values() for code in a.short_codes}
@@ -83,13 +86,7 @@ class SmppServer:
             for a in accounts.values()
             if a.role == "application"
         }
-        self._limits = {
-            a.system_id: MoRateLimiter(rate=a.throughput, burst=max(1, int(a.throughput)))
-            for a in accounts.values()
-        }
-        self._faults = {
-            name: random.Random(name) for name in accounts
-        }  # seeded: reproducible faults
+        self._faults = {a.system_id: Faults(a) for a in accounts.values()}
         self._reassembly = Reassembly()
         self._pending = PendingMessages(
             store=store,
@@ -131,7 +128,7 @@ class SmppServer:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
-        self._server = await asyncio.start_server(self._accept, sock=self._sock)
+        self._server = await asyncio.start_server(self._accept, sock=self._sock, ssl=self._tls)
         for name, queue in self._queues.items():
             self._spawn(queue.run(), f"scgw-smpp-queue-{name}")
         self._spawn(self._pending.run(), "scgw-smpp-outcomes")
@@ -179,14 +176,9 @@ class SmppServer:
 
     async def submit(self, session: Session, pdu: Pdu) -> tuple[int, str]:
         account = self._accounts[session.account or ""]
-        if account.response_delay:
-            await asyncio.sleep(account.response_delay)
-        if not self._limits[account.system_id].allow(account.system_id):
-            return Status.RTHROTTLED, ""
-        if account.submit_error_rate and (
-            self._faults[account.system_id].random() < account.submit_error_rate
-        ):
-            return Status.RSUBMITFAIL, ""
+        refused = await self._faults[account.system_id].before_submit(session)
+        if refused is not None:
+            return refused, ""
         source = text_field(pdu, "source_addr")
         destination = text_field(pdu, "destination_addr")
         try:
@@ -279,7 +271,9 @@ class SmppServer:
         then delivered to the application's sessions."""
         account = self._owners[sms.shortcode]
         await self._store.enqueue(
-            id=sms.id,
+            # a client's id is unique per sender only: two senders' "1" are two MOs, and a
+            # redelivery of the same one (after a crash) is kept once
+            id=f"{sms.msisdn}/{sms.id}" if sms.client_id else sms.id,
             account=account.system_id,
             kind="mo",
             source=sms.msisdn,
@@ -315,19 +309,33 @@ class SmppServer:
             return Status.RINVEXPIRY, ""
         if expires_at <= now:
             return Status.RINVEXPIRY, ""
-        out = await self._service.send_mt(source, msisdn, text)
+        failed = None  # by default the handset and the outcome settings decide
+        try:
+            out = await self._service.send_mt(source, msisdn, text, price=account.mt_price)
+            message_id, at = out.id, out.at
+        except tuple(NOT_CHARGED) as exc:  # accepted, then UNDELIV: nothing sent or charged
+            message_id, at = uuid.uuid4().hex, now
+            failed = Final("UNDELIV", NOT_CHARGED[type(exc)])
+            log.info(
+                "smpp_mt_not_charged",
+                account=account.system_id,
+                id=message_id,
+                msisdn=msisdn,
+                reason=str(exc),
+            )
         await self._pending.accept(
-            id=out.id,
+            id=message_id,
             account=account.system_id,
             shortcode=source,
             msisdn=msisdn,
             text=text,
             registered=registered,
-            submitted=out.at,
+            submitted=at,
             expires_at=expires_at,
+            failed=failed,
         )
-        log.info("smpp_mt_accepted", account=account.system_id, id=out.id, msisdn=msisdn)
-        return Status.ROK, out.id
+        log.info("smpp_mt_accepted", account=account.system_id, id=message_id, msisdn=msisdn)
+        return Status.ROK, message_id
 
     # -- MessagePublisher: replies to handsets --------------------------------------------
 
