@@ -152,30 +152,39 @@ class PendingMessages:
     ) -> None:
         """Keep an accepted message (ENROUTE) until its outcome is due; one that ``failed``
         already (an MT that could not be charged) is final at once, at ``submitted``."""
-        values = (
-            id,
-            account,
-            shortcode,
-            msisdn,
-            registered,
-            text[:20],
-            self._draws.get(account, self._draw).draw(),
-            _micros(submitted),
-            _micros(submitted + self.settings.delay),
-            _micros(expires_at),
+        row = _Row(
+            id=id,
+            account=account,
+            shortcode=shortcode,
+            msisdn=msisdn,
+            registered=registered,
+            excerpt=text[:20],
+            drawn=failed.stat if failed else self._draws.get(account, self._draw).draw(),
+            submitted_at=submitted,
+            due_at=submitted if failed else submitted + self.settings.delay,
+            expires_at=expires_at,
         )
-        await self.store.atomically(
-            lambda conn: conn.execute(
+        # one that failed already is never due: settled here, not by the loop
+        due = None if failed else _micros(row.due_at)
+        values = (
+            *(row.id, row.account, row.shortcode, row.msisdn, row.registered, row.excerpt),
+            *(row.drawn, _micros(submitted), due, _micros(expires_at)),
+        )
+
+        def insert(conn: sqlite3.Connection) -> None:
+            conn.execute(
                 f"INSERT OR REPLACE INTO smpp_messages ({_COLUMNS}, state, error)"  # noqa: S608
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ENROUTE', 0)",
                 values,
             )
-        )
-        if failed is not None:
-            async with self._lock:
-                await self._finish(_row((*values[:8], values[7], values[9])), failed)
+
+        if failed is None:
+            await self.store.atomically(insert)
+            self._wake.set()
             return
-        self._wake.set()
+        async with self._lock:  # no cancel_sm sees it pending
+            await self.store.atomically(insert)
+            await self._finish(row, failed)
 
     async def cancel(self, *, account: str, message_id: str, shortcode: str, msisdn: str) -> int:
         """cancel_sm (SMPP 3.4, 4.9): the message with this id from ``shortcode``, or with
