@@ -26,6 +26,7 @@ from gateway.adapters.smpp.outcomes import (
 from gateway.adapters.smpp.receipts import MESSAGE_STATE, receipt_text, wants_receipt
 from gateway.adapters.smpp.store import SmppStore
 from gateway.domain.events import LiveEvent
+from gateway.errors import StorageError
 from gateway.service.events import EventBus
 from gateway.service.handsets import HandsetStates
 from gateway.service.ports import Clock
@@ -229,7 +230,7 @@ class PendingMessages:
                     try:
                         await self.settle_due()
                         pause = await self._sleep()
-                    except sqlite3.Error as exc:  # the disk: what is due stays due
+                    except (sqlite3.Error, StorageError) as exc:  # what is due stays due
                         log.error("smpp_outcomes_failed", error=str(exc))
                         pause = _RETRY
                     with contextlib.suppress(TimeoutError):
@@ -252,7 +253,7 @@ class PendingMessages:
             if cue.kind == "handset" and cue.msisdn is not None:
                 try:
                     await self._release(cue.msisdn, self.clock.now())
-                except sqlite3.Error as exc:  # held until its validity ends, as if unchanged
+                except (sqlite3.Error, StorageError) as exc:  # held until its validity ends
                     log.error("smpp_release_failed", msisdn=cue.msisdn, error=str(exc))
             self._wake.set()
 

@@ -272,7 +272,11 @@ class Session:
         if not self.can_transmit:
             status = Status.RINVBNDSTS
         else:
-            status = await self._handler.cancel(self, request)
+            try:
+                status = await self._handler.cancel(self, request)
+            except Exception:
+                log.exception("smpp_cancel_failed", session=self.id, account=self.account)
+                status = Status.RSYSERR
         with contextlib.suppress(ConnectionError, OSError):
             await self._send(build("cancel_sm_resp", header.sequence, status))
 
