@@ -9,7 +9,7 @@ import signal
 import socket
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,8 @@ from gateway.adapters.mqtt_connection import MqttEndpoint
 from gateway.adapters.postgres_store import PostgresStore
 from gateway.adapters.publishers import CompositePublisher
 from gateway.adapters.smpp import Account, SmppServer, SmppStore, load_accounts
+from gateway.adapters.smpp.outcomes import parse_outcomes
+from gateway.adapters.smpp.pending import OutcomeSettings
 from gateway.adapters.smpp.tls import server_context
 from gateway.adapters.smtp import SmtpIntake, start_smtp_server
 from gateway.adapters.smtp_relay import SinkSender, SmtpRelay, parse_relay_url
@@ -271,6 +273,13 @@ async def serve(
                 store=smpp_store,
                 sock=smpp_sock,
                 tz=tz,
+                outcomes=OutcomeSettings(
+                    delay=timedelta(seconds=settings.smpp_delivery_delay),
+                    validity=timedelta(seconds=settings.smpp_validity),
+                    shares=parse_outcomes(settings.smpp_outcomes),
+                    seed=settings.smpp_seed,
+                ),
+                dlr=lambda code, event: transport.publish_event(f"sms/dlr/{code}", event),
                 tls=smpp_tls,
             )
         )

@@ -16,6 +16,7 @@ from gateway.adapters import (
     http_bulk,
     http_clock,
     http_console,
+    http_handsets,
     http_mailbox,
     http_ops,
     http_recordings,
@@ -43,6 +44,7 @@ ROUTERS = (
     http_tickets.router,
     http_mailbox.router,
     http_recordings.router,
+    http_handsets.router,
 )
 
 

@@ -20,6 +20,7 @@ from gateway.adapters.sqlite_billing import (
 )
 from gateway.adapters.sqlite_buffer import Connection, WriteBuffer
 from gateway.adapters.sqlite_codec import from_micros, micros
+from gateway.adapters.sqlite_handsets import UPSERT_HANDSET, SqliteHandsets
 from gateway.adapters.sqlite_mail import INSERT_MAIL, SqliteMail, SqliteMailbox, SqliteTickets
 from gateway.adapters.sqlite_outbox import INSERT_INBOUND, INSERT_OUTBOX, SqliteOutbox
 from gateway.adapters.sqlite_policy import SqliteConversations, SqliteUsage
@@ -53,6 +54,7 @@ _FLUSH_ORDER = (
     INSERT_OUTBOX,
     _UPSERT_META,
     INSERT_MAIL,
+    UPSERT_HANDSET,
 )
 
 
@@ -87,6 +89,7 @@ class SqliteSession:
         "console",
         "conversations",
         "flush",
+        "handsets",
         "mail",
         "mailbox",
         "meta",
@@ -108,6 +111,7 @@ class SqliteSession:
         self.billing = SqliteBilling(buffer)
         self.outbox = SqliteOutbox(buffer)
         self.meta = SqliteMeta(buffer)
+        self.handsets = SqliteHandsets(buffer)
         self.activity = SqliteActivityLog(buffer)
         self.conversations = SqliteConversations(buffer)
         self.usage = SqliteUsage(buffer)

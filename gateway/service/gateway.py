@@ -32,6 +32,7 @@ from gateway.service.effects import Effects
 from gateway.service.engine import KEEP, Engine, Keep, SmsResult, UsageResult
 from gateway.service.events import EventBus
 from gateway.service.flood import MoRateLimiter
+from gateway.service.handsets import HandsetStates
 from gateway.service.health import Health
 from gateway.service.intake import Intake
 from gateway.service.metrics import Metrics
@@ -135,6 +136,7 @@ class GatewayService:
             memory=outbox_memory,
         )
         self.reads = Reads(store)
+        self.handsets = HandsetStates(store=store, clock=clock, events=self.events)
         self.time = Timekeeper(
             engine=engine,
             store=store,

@@ -11,6 +11,7 @@ from gateway.domain.model import Outgoing
 from gateway.service.read_models import (
     BillingReads,
     ConsoleReads,
+    HandsetReads,
     MailboxReads,
     MailQueueReads,
     MetaReads,
@@ -24,6 +25,7 @@ from gateway.service.repositories import (
     ActivityLog,
     Billing,
     Conversations,
+    Handsets,
     MailQueue,
     Meta,
     Outbox,
@@ -71,6 +73,8 @@ class Transaction(Protocol):
     @property
     def meta(self) -> Meta: ...
     @property
+    def handsets(self) -> Handsets: ...
+    @property
     def activity(self) -> ActivityLog: ...
     @property
     def conversations(self) -> Conversations: ...
@@ -97,6 +101,8 @@ class Queries(Protocol):
     def outbox(self) -> OutboxReads: ...
     @property
     def meta(self) -> MetaReads: ...
+    @property
+    def handsets(self) -> HandsetReads: ...
     @property
     def mail(self) -> MailQueueReads: ...
     @property

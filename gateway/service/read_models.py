@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from gateway.domain.events import LiveEvent
+from gateway.domain.handsets import HandsetView
 from gateway.domain.mail import StoredMail
 from gateway.domain.model import (
     ChargeRecord,
@@ -25,6 +26,7 @@ from gateway.domain.traffic import Position, Traffic
 __all__ = [
     "BillingReads",
     "ConsoleReads",
+    "HandsetReads",
     "MailQueueReads",
     "MailboxReads",
     "MetaReads",
@@ -72,6 +74,10 @@ class OutboxReads(Protocol):
     def pending(self) -> int:
         """How many there are (cheap: it reads an index of them)."""
         ...
+
+
+class HandsetReads(Protocol):
+    def get(self, msisdn: str) -> HandsetView | None: ...
 
 
 class MetaReads(Protocol):

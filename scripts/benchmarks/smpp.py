@@ -94,6 +94,9 @@ class _Echo:
     async def query(self, session: Session, pdu: Any) -> tuple[int, dict[str, Any]]:
         return Status.RQUERYFAIL, {}
 
+    async def cancel(self, session: Session, request: Any) -> int:
+        return Status.RCANCELFAIL
+
     def closed(self, session: Session) -> None:
         if session in self._apps:
             self._apps.remove(session)

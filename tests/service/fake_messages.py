@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.domain.events import LiveEvent
+from gateway.domain.handsets import HandsetState, HandsetView
 from gateway.domain.model import (
     OPEN_STATUSES,
     ChargeRecord,
@@ -22,6 +23,7 @@ from tests.service.fake_state import FakeIntegrityError, FakeState, FakeStoreFau
 __all__ = [
     "FakeActivityLog",
     "FakeConsole",
+    "FakeHandsets",
     "FakeMeta",
     "FakeOutbox",
     "FakeRecording",
@@ -82,6 +84,17 @@ class FakeMeta:
 
     def set(self, key: str, value: str) -> None:
         self._state.meta[key] = value
+
+
+class FakeHandsets:
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    def get(self, msisdn: str) -> HandsetView | None:
+        return self._state.handsets.get(msisdn)
+
+    def set(self, msisdn: str, state: HandsetState, at: datetime) -> None:
+        self._state.handsets[msisdn] = HandsetView(msisdn, state, at)
 
 
 class FakeActivityLog:

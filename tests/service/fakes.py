@@ -29,6 +29,7 @@ from tests.service.fake_mail import FakeMail, FakeMailbox, FakeTickets
 from tests.service.fake_messages import (
     FakeActivityLog,
     FakeConsole,
+    FakeHandsets,
     FakeMeta,
     FakeOutbox,
     FakeRecording,
@@ -58,6 +59,7 @@ class FakeSession:
         self.billing = FakeBilling(state)
         self.outbox = FakeOutbox(state, fail_inbound_ids=fail_inbound_ids)
         self.meta = FakeMeta(state)
+        self.handsets = FakeHandsets(state)
         self.activity = FakeActivityLog(state)
         self.conversations = FakeConversations(state)
         self.usage = FakeUsage(state)

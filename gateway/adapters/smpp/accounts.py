@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from gateway.adapters.smpp.outcomes import parse_outcomes
 from gateway.errors import SettingError
 
 __all__ = ["DEMO_ACCOUNTS", "Account", "BindType", "load_accounts", "parse_accounts"]
@@ -59,6 +60,15 @@ class Account(BaseModel):
     drop_rate: float = Field(default=0, ge=0, le=1)
     #: long texts to this account: UDH concatenation or one PDU with message_payload
     long_messages: Literal["udh", "payload"] = "udh"
+    #: application only: its own outcome percentages (else SCGW_SMPP_OUTCOMES)
+    outcomes: str | None = None
+
+    @field_validator("outcomes")
+    @classmethod
+    def _outcomes(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_outcomes(value)  # ValueError: the reason
+        return value
 
     @field_validator("short_codes")
     @classmethod
@@ -74,6 +84,8 @@ class Account(BaseModel):
             raise ValueError('an application account needs short_codes, e.g. ["9029"]')
         if self.role == "handsets" and self.short_codes:
             raise ValueError("short_codes are for application accounts")
+        if self.role == "handsets" and self.outcomes is not None:
+            raise ValueError("outcomes are for application accounts")
         if self.role == "handsets" and self.mt_price:
             raise ValueError("mt_price is for application accounts (their MTs)")
         return self

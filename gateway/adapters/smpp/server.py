@@ -17,13 +17,21 @@ import structlog
 
 from gateway.adapters.smpp.accounts import Account
 from gateway.adapters.smpp.billing import NOT_CHARGED
+from gateway.adapters.smpp.cancel import CancelRequest
 from gateway.adapters.smpp.codec import Pdu, Status, text_field
 from gateway.adapters.smpp.delivery import ApplicationQueue, send_receipt, send_text
 from gateway.adapters.smpp.faults import Faults
 from gateway.adapters.smpp.inbound import Reassembly, TextError
-from gateway.adapters.smpp.receipts import ERRORS, MESSAGE_STATE, receipt_text, wants_receipt
+from gateway.adapters.smpp.outcomes import Final, parse_outcomes, parse_validity
+from gateway.adapters.smpp.pending import DlrSink, OutcomeSettings, PendingMessages
+from gateway.adapters.smpp.receipts import (
+    MESSAGE_STATE,
+    absolute_time,
+    receipt_text,
+    wants_receipt,
+)
 from gateway.adapters.smpp.session import RequestFailed, Session
-from gateway.adapters.smpp.store import SmppStore, StoredMessage
+from gateway.adapters.smpp.store import SmppStore
 from gateway.domain.model import InboundSms, Outgoing
 from gateway.domain.msisdn import canonical_msisdn
 from gateway.errors import GatewayError, InvalidMsisdn, RateLimited
@@ -54,6 +62,8 @@ class SmppServer:
         sock: socket.socket,
         tz: tzinfo,
         system_id: str = "scgw",
+        outcomes: OutcomeSettings | None = None,
+        dlr: DlrSink | None = None,
         tls: ssl.SSLContext | None = None,
     ) -> None:
         self._accounts = accounts
@@ -78,6 +88,19 @@ class SmppServer:
         }
         self._faults = {a.system_id: Faults(a) for a in accounts.values()}
         self._reassembly = Reassembly()
+        self._pending = PendingMessages(
+            store=store,
+            clock=service.clock,
+            events=service.events,
+            handsets=service.handsets,
+            tz=tz,
+            settings=outcomes or OutcomeSettings(),
+            account_shares={
+                a.system_id: parse_outcomes(a.outcomes) for a in accounts.values() if a.outcomes
+            },
+            on_receipt=lambda account: self._queues[account].wake(),
+            dlr=dlr,
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
         self._server: asyncio.Server | None = None
 
@@ -108,6 +131,7 @@ class SmppServer:
         self._server = await asyncio.start_server(self._accept, sock=self._sock, ssl=self._tls)
         for name, queue in self._queues.items():
             self._spawn(queue.run(), f"scgw-smpp-queue-{name}")
+        self._spawn(self._pending.run(), "scgw-smpp-outcomes")
         return self
 
     async def __aexit__(
@@ -167,7 +191,8 @@ class SmppServer:
         registered = int(pdu.registered_delivery or 0)
         if account.role == "handsets":
             return await self._mo(session, source, destination, text, registered)
-        return await self._mt(account, source, destination, text, registered)
+        validity = text_field(pdu, "validity_period")
+        return await self._mt(account, source, destination, text, registered, validity)
 
     async def query(self, session: Session, pdu: Pdu) -> tuple[int, dict[str, Any]]:
         message_id = text_field(pdu, "message_id")
@@ -177,12 +202,26 @@ class SmppServer:
         done = message.done_at
         return Status.ROK, {
             "message_id": message_id,
-            "final_date": ""
-            if done is None
-            else done.astimezone(self._tz).strftime("%y%m%d%H%M%S000+"),
+            "final_date": "" if done is None else absolute_time(done, self._tz),
             "message_state": MESSAGE_STATE.get(message.state, 7),
             "error_code": message.error,
         }
+
+    async def cancel(self, session: Session, request: CancelRequest) -> int:
+        """cancel_sm of the session's account's pending messages (SMPP 3.4, 4.9)."""
+        try:
+            msisdn = canonical_msisdn(request.destination_addr) if request.destination_addr else ""
+        except InvalidMsisdn:
+            return Status.RINVDSTADR
+        if not request.message_id and not msisdn:
+            return Status.RCANCELFAIL  # neither an id nor the destination: nothing named
+        cancelled = await self._pending.cancel(
+            account=session.account or "",
+            message_id=request.message_id,
+            shortcode=request.source_addr,
+            msisdn=msisdn,
+        )
+        return Status.ROK if cancelled else Status.RCANCELFAIL
 
     # -- handsets: submit_sm is an MO -----------------------------------------------------
 
@@ -248,7 +287,13 @@ class SmppServer:
     # -- applications: submit_sm is an MT -------------------------------------------------
 
     async def _mt(
-        self, account: Account, source: str, destination: str, text: str, registered: int
+        self,
+        account: Account,
+        source: str,
+        destination: str,
+        text: str,
+        registered: int,
+        validity: str = "",
     ) -> tuple[int, str]:
         if source not in account.short_codes:
             return Status.RINVSRCADR, ""
@@ -256,13 +301,21 @@ class SmppServer:
             msisdn = canonical_msisdn(destination)
         except InvalidMsisdn:
             return Status.RINVDSTADR, ""
-        state, error = "DELIVRD", None  # every message to a handset that is on, by default
+        now = self._now()
+        try:
+            expires_at = self._pending.expiry(now, parse_validity(validity, now))
+        except ValueError as exc:
+            log.info("smpp_submit_refused", account=account.system_id, reason=str(exc))
+            return Status.RINVEXPIRY, ""
+        if expires_at <= now:
+            return Status.RINVEXPIRY, ""
+        failed = None  # by default the handset and the outcome settings decide
         try:
             out = await self._service.send_mt(source, msisdn, text, price=account.mt_price)
             message_id, at = out.id, out.at
         except tuple(NOT_CHARGED) as exc:  # accepted, then UNDELIV: nothing sent or charged
-            message_id, at = uuid.uuid4().hex, self._now()
-            state, error = "UNDELIV", NOT_CHARGED[type(exc)]
+            message_id, at = uuid.uuid4().hex, now
+            failed = Final("UNDELIV", NOT_CHARGED[type(exc)])
             log.info(
                 "smpp_mt_not_charged",
                 account=account.system_id,
@@ -270,39 +323,17 @@ class SmppServer:
                 msisdn=msisdn,
                 reason=str(exc),
             )
-        await self._store.add_message(
-            StoredMessage(
-                id=message_id,
-                account=account.system_id,
-                source=source,
-                destination=msisdn,
-                state=state,
-                error=ERRORS[state] if error is None else error,
-                submitted_at=at,
-                done_at=at,
-            )
+        await self._pending.accept(
+            id=message_id,
+            account=account.system_id,
+            shortcode=source,
+            msisdn=msisdn,
+            text=text,
+            registered=registered,
+            submitted=at,
+            expires_at=expires_at,
+            failed=failed,
         )
-        if wants_receipt(registered, state):
-            await self._store.enqueue(
-                id=f"dlr-{message_id}",
-                account=account.system_id,
-                kind="receipt",
-                source=msisdn,
-                destination=source,
-                text=receipt_text(
-                    message_id=message_id,
-                    state=state,
-                    submitted=at,
-                    done=at,
-                    text=text,
-                    tz=self._tz,
-                    error=error,
-                ),
-                at=at,
-                receipted_id=message_id,
-                message_state=MESSAGE_STATE[state],
-            )
-            self._queues[account.system_id].wake()
         log.info("smpp_mt_accepted", account=account.system_id, id=message_id, msisdn=msisdn)
         return Status.ROK, message_id
 
