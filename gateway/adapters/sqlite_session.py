@@ -23,7 +23,12 @@ from gateway.adapters.sqlite_codec import from_micros, micros
 from gateway.adapters.sqlite_mail import INSERT_MAIL, SqliteMail, SqliteMailbox, SqliteTickets
 from gateway.adapters.sqlite_outbox import INSERT_INBOUND, INSERT_OUTBOX, SqliteOutbox
 from gateway.adapters.sqlite_policy import SqliteConversations, SqliteUsage
-from gateway.adapters.sqlite_reports import SqliteActivityLog, SqliteConsole, SqliteReports
+from gateway.adapters.sqlite_reports import (
+    INSERT_ACTIVITY,
+    SqliteActivityLog,
+    SqliteConsole,
+    SqliteReports,
+)
 from gateway.adapters.sqlite_subscribers import (
     UPSERT_SUBSCRIBER,
     UPSERT_SUBSCRIPTION,
@@ -52,6 +57,7 @@ _FLUSH_ORDER = (
     INSERT_OUTBOX,
     _UPSERT_META,
     INSERT_MAIL,
+    INSERT_ACTIVITY,
 )
 
 
