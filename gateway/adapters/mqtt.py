@@ -31,6 +31,7 @@ from gateway.adapters.mqtt_connection import (
     make_client,
     worth_other_version,
 )
+from gateway.adapters.mqtt_io import gulp_io
 from gateway.adapters.mqtt_publish import PublishBatch
 from gateway.domain.model import InboundSms, Outgoing, UsageEvent
 from gateway.errors import GatewayError
@@ -215,6 +216,7 @@ class MqttTransport:
         raise aiomqtt.MqttError("no MQTT version to try")
 
     async def _start(self, client: aiomqtt.Client, version: Version) -> _Link:
+        gulp_io(client)
         await client.subscribe(MO_TOPIC, qos=1)
         await client.subscribe(USAGE_TOPIC, qos=1)
         link = _Link(client, version, asyncio.get_running_loop().create_future())
