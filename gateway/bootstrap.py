@@ -31,6 +31,7 @@ from gateway.adapters.smpp.tls import server_context
 from gateway.adapters.smtp import SmtpIntake, start_smtp_server
 from gateway.adapters.smtp_relay import SinkSender, SmtpRelay, parse_relay_url
 from gateway.errors import SettingError
+from gateway.event_loop import loop_name
 from gateway.logging import configure_logging
 from gateway.service.engine import Engine
 from gateway.service.flood import MoRateLimiter
@@ -376,6 +377,7 @@ async def serve(
                 mail_delivery=sender.describe(),
                 clock=clock.mode,
                 now=clock.now().isoformat(),
+                event_loop=loop_name(),
                 database=settings.database_url,
                 shortcodes=sorted(catalogs),
                 **_clock_note(settings, database.virtual_now),

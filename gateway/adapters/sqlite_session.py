@@ -25,7 +25,12 @@ from gateway.adapters.sqlite_mail import INSERT_MAIL, SqliteMail, SqliteMailbox,
 from gateway.adapters.sqlite_outbox import INSERT_INBOUND, INSERT_OUTBOX, SqliteOutbox
 from gateway.adapters.sqlite_policy import SqliteConversations, SqliteUsage
 from gateway.adapters.sqlite_recording import SqliteRecording
-from gateway.adapters.sqlite_reports import SqliteActivityLog, SqliteConsole, SqliteReports
+from gateway.adapters.sqlite_reports import (
+    INSERT_ACTIVITY,
+    SqliteActivityLog,
+    SqliteConsole,
+    SqliteReports,
+)
 from gateway.adapters.sqlite_subscribers import (
     UPSERT_SUBSCRIBER,
     UPSERT_SUBSCRIPTION,
@@ -55,6 +60,7 @@ _FLUSH_ORDER = (
     _UPSERT_META,
     INSERT_MAIL,
     UPSERT_HANDSET,
+    INSERT_ACTIVITY,
 )
 
 

@@ -76,7 +76,6 @@ class Intake:
         self._after_commit = after_commit
         self._inbox: asyncio.Queue[_Pending] = asyncio.Queue()
         self._busy = False  # a batch is being processed
-        self._mo_counters: dict[tuple[str, str], Any] = {}
 
     async def idle(self) -> None:
         """Wait until every MO taken in so far is committed and answered."""
@@ -98,11 +97,7 @@ class Intake:
         return future
 
     def _count_mo(self, shortcode: str, outcome: str, n: int = 1) -> None:
-        counter = self._mo_counters.get((shortcode, outcome))
-        if counter is None:
-            counter = self._metrics.mo.labels(shortcode, outcome)
-            self._mo_counters[(shortcode, outcome)] = counter
-        counter.inc(n)
+        self._metrics.child(self._metrics.mo, shortcode, outcome).inc(n)
 
     async def run(self) -> None:
         """Process batches until cancelled."""

@@ -113,7 +113,7 @@ class Outbox:
                 continue
             await self._publish_until_done(batch)
             for shortcode, n in Counter(m.shortcode for m in batch).items():
-                self._metrics.mt.labels(shortcode).inc(n)
+                self._metrics.child(self._metrics.mt, shortcode).inc(n)
             for m in batch:
                 log.info(
                     "mt_published",
