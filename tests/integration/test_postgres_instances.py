@@ -16,6 +16,7 @@ from gateway.adapters.postgres_instances import InstanceHeld, InstanceLease, gen
 from gateway.adapters.postgres_store import PostgresStore
 from gateway.adapters.sqlite_codec import micros
 from gateway.domain.model import Outgoing, Subscriber
+from gateway.errors import StorageUnavailable
 from gateway.service.ports import Transaction
 from tests.postgres_support import fresh_database
 
@@ -110,11 +111,14 @@ async def test_two_gateways_split_due_work_and_neither_takes_the_others_rows(
     assert b_ids == ["s3", "s4", "s5"]
 
 
+@pytest.mark.parametrize("locked", [True, False], ids=["serialised", "raced"])
 async def test_updates_of_one_subscriber_from_two_gateways_all_count(
-    two: tuple[PostgresStore, PostgresStore],
+    two: tuple[PostgresStore, PostgresStore], locked: bool
 ) -> None:
     """Forty debits of 1 đồng, twenty through each gateway at the same time, on one
-    subscriber named in ``serialise``: the balance falls by exactly 40."""
+    subscriber: the balance falls by exactly 40. Named in ``serialise``, they take
+    turns; not named, the loser of each race fails with nothing written and is run
+    again (by the store, then as the service's ``Durable`` does), never lost."""
     a, b = two
     msisdn = "84911111111"
     await a.transaction(lambda tx: tx.subscribers.put(_subscriber(msisdn, 1_000)))
@@ -126,7 +130,12 @@ async def test_updates_of_one_subscriber_from_two_gateways_all_count(
 
     async def twenty(store: PostgresStore) -> None:
         for _ in range(20):
-            await store.transaction(debit, serialise=[msisdn])
+            while True:
+                try:
+                    await store.transaction(debit, serialise=[msisdn] if locked else ())
+                    break
+                except StorageUnavailable:
+                    await asyncio.sleep(0.01)
 
     await asyncio.gather(twenty(a), twenty(b))
     stored = await a.query(lambda q: q.subscribers.get(msisdn))
