@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import carrier_rules
 from gateway.adapters.mqtt_connection import MqttEndpoint, parse_mqtt_url
-from gateway.adapters.postgres_store import is_postgres_url
+from gateway.adapters.postgres_url import is_postgres_url
 from gateway.adapters.smtp_relay import parse_relay_url
 
 __all__ = [

@@ -16,7 +16,7 @@ from pathlib import Path
 import structlog
 
 from gateway.adapters.lockfile import LockHeld, PidLock
-from gateway.adapters.postgres_instances import InstanceLease
+from gateway.adapters.postgres_instances import InstanceHeld, InstanceLease
 from gateway.adapters.postgres_store import PostgresStore
 from gateway.adapters.storage import AnyStore, store_for
 from gateway.errors import SettingError, StorageError
@@ -86,9 +86,10 @@ def lock_database(settings: Settings, stack: contextlib.ExitStack) -> AnyStore:
         lease = InstanceLease(settings.database_url, wanted=settings.instance_id)
         try:
             lease.acquire()
+        except InstanceHeld as exc:
+            raise SettingError("instance_id", str(exc)) from exc
         except StorageError as exc:
-            setting = "instance_id" if settings.instance_id is not None else "database_url"
-            raise SettingError(setting, f"{store.path}: {exc}") from exc
+            raise SettingError("database_url", str(exc)) from exc
         stack.callback(lease.release)
         store.instance = lease.instance
     elif store.path != ":memory:":

@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 
+from gateway.adapters.postgres_url import redacted
 from gateway.errors import StorageError
 
 __all__ = ["ADOPT_OUTBOX", "INSTANCE_LOCKS", "InstanceHeld", "InstanceLease", "generated_ids"]
@@ -49,10 +50,10 @@ UPDATE outbox SET owner = %(me)s WHERE seq IN (
 class InstanceHeld(StorageError):
     """A running gateway already has this instance id on this database."""
 
-    def __init__(self, instance: str) -> None:
+    def __init__(self, instance: str, database: str) -> None:
         self.instance = instance
         super().__init__(
-            f"instance {instance!r} is already running on this database:"
+            f"instance {instance!r} is already running on {database}:"
             " give this one another --instance-id (or stop the other)"
         )
 
@@ -78,11 +79,12 @@ class InstanceLease:
         self.instance = ""
 
     def acquire(self) -> InstanceLease:
+        database = redacted(self._url)
         try:
             conn = psycopg.connect(self._url, autocommit=True, application_name="scgw-instance")
         except psycopg.Error as exc:
-            reason = " ".join(str(exc).split())
-            raise StorageError(f"cannot open database: {reason}") from exc
+            reason = " ".join(str(exc).split())  # libpq's message runs over several lines
+            raise StorageError(f"cannot open database {database}: {reason}") from exc
         candidates = [self._wanted] if self._wanted is not None else generated_ids()
         try:
             for candidate in candidates:
@@ -92,11 +94,14 @@ class InstanceLease:
                     return self
         except psycopg.Error as exc:
             conn.close()
-            raise StorageError(f"cannot take the instance lock: {exc}") from exc
+            raise StorageError(f"cannot take an instance lock on {database}: {exc}") from exc
         conn.close()
         if self._wanted is not None:
-            raise InstanceHeld(self._wanted)
-        raise StorageError(f"every generated instance id ({candidates[0]}-N) is running")
+            raise InstanceHeld(self._wanted, database)
+        raise StorageError(
+            f"every generated instance id ({candidates[0]}-N) is running on {database}:"
+            " give this one an --instance-id"
+        )
 
     def release(self) -> None:
         if self._conn is not None:

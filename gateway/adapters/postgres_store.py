@@ -23,17 +23,17 @@ import zlib
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
 from gateway.adapters.postgres_connection import PostgresConnection, configure
 from gateway.adapters.postgres_instances import ADOPT_OUTBOX, INSTANCE_LOCKS
+from gateway.adapters.postgres_url import is_postgres_url, redacted
 from gateway.adapters.schema import migrations
 from gateway.adapters.sqlite_session import SqliteSession
 from gateway.errors import StorageError, StorageUnavailable
 
-__all__ = ["PostgresStore", "is_postgres_url"]
+__all__ = ["PostgresStore", "is_postgres_url", "redacted"]
 
 T = TypeVar("T")
 
@@ -52,10 +52,6 @@ _RETRIES = 8
 _RACE_LOST = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
 
 
-def is_postgres_url(url: str) -> bool:
-    return url.startswith(("postgresql://", "postgres://"))
-
-
 def _unavailable(exc: psycopg.Error) -> StorageUnavailable | None:
     """The ``StorageUnavailable`` a psycopg error means, or None for any other error."""
     if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError) or (
@@ -63,18 +59,6 @@ def _unavailable(exc: psycopg.Error) -> StorageUnavailable | None:
     ):
         return StorageUnavailable(str(exc).strip() or type(exc).__name__)
     return None
-
-
-def redacted(url: str) -> str:
-    """``url`` without its password (for messages and logs)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" if parts.username else host
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class PostgresStore:

@@ -322,8 +322,8 @@ def test_a_running_instance_id_on_postgresql_is_one_line(
         env = _env(tmp_path, mosquitto, SCGW_DATABASE_URL=url)
         line = _one_line(_serve(env, "--instance-id", "A", cwd=tmp_path))
         assert line == (
-            f"scgw: --instance-id A: {url}: instance 'A' is already running on this"
-            " database: give this one another --instance-id (or stop the other)"
+            f"scgw: --instance-id A: instance 'A' is already running on {url}:"
+            " give this one another --instance-id (or stop the other)"
         )
         lease.release()
         gateway = GatewayProcess(tmp_path, {**env, "SCGW_INSTANCE_ID": "A"})

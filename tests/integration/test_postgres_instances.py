@@ -48,7 +48,7 @@ def test_an_instance_id_is_held_while_its_gateway_runs(database_url: str) -> Non
     """A second gateway with a running one's id is refused; without an id it gets the host
     name, then <host>-2; an id is free again once its gateway has gone."""
     first = InstanceLease(database_url, wanted="A").acquire()
-    with pytest.raises(InstanceHeld, match="instance 'A' is already running"):
+    with pytest.raises(InstanceHeld, match="instance 'A' is already running on postgresql://"):
         InstanceLease(database_url, wanted="A").acquire()
     host, host_2 = generated_ids()[:2]
     one = InstanceLease(database_url, wanted=None).acquire()
