@@ -200,6 +200,11 @@ def test_three_instances_answer_every_mo_once_and_renew_each_pack_once(
             ).fetchone()
             subscribers = conn.execute("SELECT count(*) FROM subscribers").fetchone()
         assert replies.answered >= {mo_id for mo_id, _, _ in messages}
+        # shared, not copied: A and C (never restarted) each took a part of the MOs (a
+        # copy to each would reach each, processed or found a duplicate)
+        taken = [_counted(g, "scgw_mo_total{") for g in instances]
+        assert 0 < taken[0] < len(messages), taken
+        assert 0 < taken[2] < len(messages), taken
         assert inbound == (len(messages),)
         assert subscribers == (SUBSCRIBERS,)
         assert twice == (0,)
@@ -270,7 +275,7 @@ def test_three_instances_answer_every_mo_once_and_renew_each_pack_once(
         assert next_week == (RENEWALS,)
         assert balances == [(100_000 - 5_000, RENEWALS)]
         assert unbalanced == (0,)
-        shares = [_renewals_run(g) for g in instances]
+        shares = [_counted(g, "scgw_renewals_total{") for g in instances]
         print(f"renewals run by A, B, C: {shares}; MTs received: {replies.received - sent}")
         assert sum(1 for n in shares if n > 0) >= 2, f"the work was not shared: {shares}"
     finally:
@@ -279,12 +284,12 @@ def test_three_instances_answer_every_mo_once_and_renew_each_pack_once(
             gateway.stop()
 
 
-def _renewals_run(gateway: GatewayProcess) -> int:
-    """How many due renewals this instance ran (its ``scgw_renewals_total``)."""
+def _counted(gateway: GatewayProcess, metric: str, label: str = "") -> int:
+    """The sum of one counter's samples on this instance's ``/metrics`` (with ``label``)."""
     with gateway.http() as http:
         text = http.get("/metrics").text
     return sum(
         int(float(line.rsplit(" ", 1)[1]))
         for line in text.splitlines()
-        if line.startswith("scgw_renewals_total{")
+        if line.startswith(metric) and label in line
     )
