@@ -116,15 +116,16 @@ class Timekeeper:
             self._events.publish([LiveEvent("clock", stored, {"now": stored})])
             log.info("clock_followed", now=stored.isoformat(), processed=processed)
 
-    async def _others_done(self, until: datetime) -> None:
+    async def _others_done(self, until: datetime) -> int:
         """A shared clock: wait until no work due by ``until`` is left (other instances
-        may still be committing rows they claimed)."""
+        may still be committing rows they claimed); returns how many this one ran."""
+        processed = 0
         while True:
             due = await self._durable.run("due", partial(self._store.query, self._next_due))
             if due is None or due > until:
-                return
+                return processed
             await asyncio.sleep(FOLLOW_EVERY / 4)
-            await self.run_due(until)  # an instance that died left its rows unclaimed
+            processed += await self.run_due(until)  # what a dead instance left unclaimed
 
     async def run_due(self, until: datetime) -> int:
         """Run every renewal and expiry due up to ``until``; returns how many ran."""
@@ -169,7 +170,7 @@ class Timekeeper:
                 await self._store.transaction(lambda tx: tx.meta.set(VIRTUAL_TARGET_KEY, stamp))
             processed = await self.run_due(to)
             if self._shared:
-                await self._others_done(to)
+                processed += await self._others_done(to)
             self._clock.set(to)
             await self._store.transaction(lambda tx: tx.meta.set(VIRTUAL_NOW_KEY, stamp))
         self._events.publish([LiveEvent("clock", to, {"now": to})])
