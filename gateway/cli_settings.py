@@ -70,6 +70,8 @@ HELP: dict[str, str] = {
     "smpp_host": "address of the SMPP server (the SMSC that ESMEs bind to)",
     "smpp_port": "SMPP port (0 picks a free one, logged)",
     "smpp_accounts": "the SMPP accounts (TOML, see docs/smpp.md); unset: the built-in demo accounts",
+    "smpp_tls_cert": "SMPP over TLS: the listener's certificate (PEM, chain included); unset: plain TCP",
+    "smpp_tls_key": "SMPP over TLS: the certificate's private key (PEM)",
     "mail_retry_base": "relay retries back off from this many seconds, doubling",
     "mail_retry_max": "the longest wait between relay retries, in seconds",
     "data_rate_per_mb": "data outside any pack, per started MB, for apps no catalog prices",

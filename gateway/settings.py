@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     smpp_port: int = Field(default=2775, ge=0, le=65535)
     #: the SMPP accounts (TOML); unset: the built-in demo accounts
     smpp_accounts: FilePath | None = None
+    #: SMPP over TLS: the listener's certificate (PEM, chain included) and its key
+    smpp_tls_cert: FilePath | None = None
+    smpp_tls_key: FilePath | None = None
     #: delivery retries back off from this many seconds, doubling, up to the maximum
     mail_retry_base: float = Field(default=2.0, gt=0)
     mail_retry_max: float = Field(default=300.0, gt=0)
@@ -140,6 +143,12 @@ class Settings(BaseSettings):
         endpoint = self.mqtt_endpoint()
         if self.mqtt_ca_file is not None and (endpoint is None or not endpoint.tls):
             raise ValueError("SCGW_MQTT_CA_FILE is for a TLS broker: SCGW_MQTT_URL=mqtts://...")
+        return self
+
+    @model_validator(mode="after")
+    def _smpp_tls_pair(self) -> Settings:
+        if (self.smpp_tls_cert is None) != (self.smpp_tls_key is None):
+            raise ValueError("SCGW_SMPP_TLS_CERT and SCGW_SMPP_TLS_KEY go together: set both")
         return self
 
     @field_validator("mail_domain")

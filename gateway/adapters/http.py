@@ -18,6 +18,7 @@ from gateway.adapters import (
     http_console,
     http_mailbox,
     http_ops,
+    http_recordings,
     http_reports,
     http_sms,
     http_subscribers,
@@ -41,6 +42,7 @@ ROUTERS = (
     http_reports.router,
     http_tickets.router,
     http_mailbox.router,
+    http_recordings.router,
 )
 
 

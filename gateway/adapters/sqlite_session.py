@@ -23,6 +23,7 @@ from gateway.adapters.sqlite_codec import from_micros, micros
 from gateway.adapters.sqlite_mail import INSERT_MAIL, SqliteMail, SqliteMailbox, SqliteTickets
 from gateway.adapters.sqlite_outbox import INSERT_INBOUND, INSERT_OUTBOX, SqliteOutbox
 from gateway.adapters.sqlite_policy import SqliteConversations, SqliteUsage
+from gateway.adapters.sqlite_recording import SqliteRecording
 from gateway.adapters.sqlite_reports import SqliteActivityLog, SqliteConsole, SqliteReports
 from gateway.adapters.sqlite_subscribers import (
     UPSERT_SUBSCRIBER,
@@ -90,6 +91,7 @@ class SqliteSession:
         "mailbox",
         "meta",
         "outbox",
+        "recording",
         "reports",
         "subscribers",
         "subscriptions",
@@ -114,6 +116,7 @@ class SqliteSession:
         self.tickets = SqliteTickets(buffer)
         self.console = SqliteConsole(buffer)
         self.reports = SqliteReports(buffer)
+        self.recording = SqliteRecording(buffer)
 
 
 if TYPE_CHECKING:  # mypy --strict proves the session implements both ports

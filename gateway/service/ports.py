@@ -15,6 +15,7 @@ from gateway.service.read_models import (
     MailQueueReads,
     MetaReads,
     OutboxReads,
+    RecordingReads,
     ReportReads,
     TicketReads,
     UsageReads,
@@ -106,6 +107,8 @@ class Queries(Protocol):
     def console(self) -> ConsoleReads: ...
     @property
     def reports(self) -> ReportReads: ...
+    @property
+    def recording(self) -> RecordingReads: ...
 
 
 class Store(Protocol):

@@ -20,6 +20,7 @@ from gateway.domain.model import (
     TicketEvent,
     UsageRecord,
 )
+from gateway.domain.traffic import Position, Traffic
 
 __all__ = [
     "BillingReads",
@@ -28,6 +29,7 @@ __all__ = [
     "MailboxReads",
     "MetaReads",
     "OutboxReads",
+    "RecordingReads",
     "ReportReads",
     "TicketReads",
     "UsageReads",
@@ -126,6 +128,19 @@ class ConsoleReads(Protocol):
         ...
 
     def activity(self, msisdn: str) -> list[LiveEvent]: ...
+
+
+class RecordingReads(Protocol):
+    """The stored history a console recording replays: every number's traffic since a mark."""
+
+    def position(self) -> Position:
+        """The last MT queued and the last ledger entry (0 when there is none)."""
+        ...
+
+    def since(self, position: Position, received_from: datetime) -> Traffic:
+        """MOs received at ``received_from`` or later, MTs and ledger entries after
+        ``position``; each list in the order stored."""
+        ...
 
 
 class ReportReads(Protocol):

@@ -31,6 +31,7 @@ from tests.service.fake_messages import (
     FakeConsole,
     FakeMeta,
     FakeOutbox,
+    FakeRecording,
     FakeReports,
 )
 from tests.service.fake_state import (
@@ -65,6 +66,7 @@ class FakeSession:
         self.tickets = FakeTickets(state)
         self.console = FakeConsole(state)
         self.reports = FakeReports(state)
+        self.recording = FakeRecording(state)
 
 
 class FakeStore:

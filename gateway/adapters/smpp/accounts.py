@@ -51,6 +51,12 @@ class Account(BaseModel):
     submit_error_rate: float = Field(default=0, ge=0, le=1)
     #: seconds every response to this account waits (fault injection: a slow SMSC)
     response_delay: float = Field(default=0, ge=0, le=60)
+    #: đồng charged to the receiving subscriber per MT this account sends (0: free)
+    mt_price: int = Field(default=0, ge=0, le=1_000_000)
+    #: each session's n-th submit_sm drops the connection, unanswered (0: never)
+    drop_after: int = Field(default=0, ge=0)
+    #: the share of submit_sm that drop the connection, unanswered (seeded by system_id)
+    drop_rate: float = Field(default=0, ge=0, le=1)
     #: long texts to this account: UDH concatenation or one PDU with message_payload
     long_messages: Literal["udh", "payload"] = "udh"
 
@@ -68,6 +74,8 @@ class Account(BaseModel):
             raise ValueError('an application account needs short_codes, e.g. ["9029"]')
         if self.role == "handsets" and self.short_codes:
             raise ValueError("short_codes are for application accounts")
+        if self.role == "handsets" and self.mt_price:
+            raise ValueError("mt_price is for application accounts (their MTs)")
         return self
 
 

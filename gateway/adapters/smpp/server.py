@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import socket
+import ssl
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import tzinfo
@@ -16,16 +16,17 @@ from typing import TYPE_CHECKING, Any, Self
 import structlog
 
 from gateway.adapters.smpp.accounts import Account
+from gateway.adapters.smpp.billing import NOT_CHARGED
 from gateway.adapters.smpp.codec import Pdu, Status, text_field
 from gateway.adapters.smpp.delivery import ApplicationQueue, send_receipt, send_text
+from gateway.adapters.smpp.faults import Faults
 from gateway.adapters.smpp.inbound import Reassembly, TextError
-from gateway.adapters.smpp.receipts import MESSAGE_STATE, receipt_text, wants_receipt
+from gateway.adapters.smpp.receipts import ERRORS, MESSAGE_STATE, receipt_text, wants_receipt
 from gateway.adapters.smpp.session import RequestFailed, Session
 from gateway.adapters.smpp.store import SmppStore, StoredMessage
 from gateway.domain.model import InboundSms, Outgoing
 from gateway.domain.msisdn import canonical_msisdn
 from gateway.errors import GatewayError, InvalidMsisdn, RateLimited
-from gateway.service.flood import MoRateLimiter
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -53,6 +54,7 @@ class SmppServer:
         sock: socket.socket,
         tz: tzinfo,
         system_id: str = "scgw",
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._accounts = accounts
         self._service = service
@@ -60,6 +62,7 @@ class SmppServer:
         self._sock = sock
         self._tz = tz
         self._system_id = system_id
+        self._tls = tls  # SMPP over TLS on the same port when given
         self._sessions: set[Session] = set()
         self._handsets: dict[str, Session] = {}
         self._owners = {code: a for a in accounts.values() for code in a.short_codes}
@@ -73,13 +76,7 @@ class SmppServer:
             for a in accounts.values()
             if a.role == "application"
         }
-        self._limits = {
-            a.system_id: MoRateLimiter(rate=a.throughput, burst=max(1, int(a.throughput)))
-            for a in accounts.values()
-        }
-        self._faults = {
-            name: random.Random(name) for name in accounts
-        }  # seeded: reproducible faults
+        self._faults = {a.system_id: Faults(a) for a in accounts.values()}
         self._reassembly = Reassembly()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._server: asyncio.Server | None = None
@@ -108,7 +105,7 @@ class SmppServer:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
-        self._server = await asyncio.start_server(self._accept, sock=self._sock)
+        self._server = await asyncio.start_server(self._accept, sock=self._sock, ssl=self._tls)
         for name, queue in self._queues.items():
             self._spawn(queue.run(), f"scgw-smpp-queue-{name}")
         return self
@@ -155,14 +152,9 @@ class SmppServer:
 
     async def submit(self, session: Session, pdu: Pdu) -> tuple[int, str]:
         account = self._accounts[session.account or ""]
-        if account.response_delay:
-            await asyncio.sleep(account.response_delay)
-        if not self._limits[account.system_id].allow(account.system_id):
-            return Status.RTHROTTLED, ""
-        if account.submit_error_rate and (
-            self._faults[account.system_id].random() < account.submit_error_rate
-        ):
-            return Status.RSUBMITFAIL, ""
+        refused = await self._faults[account.system_id].before_submit(session)
+        if refused is not None:
+            return refused, ""
         source = text_field(pdu, "source_addr")
         destination = text_field(pdu, "destination_addr")
         try:
@@ -240,7 +232,9 @@ class SmppServer:
         then delivered to the application's sessions."""
         account = self._owners[sms.shortcode]
         await self._store.enqueue(
-            id=sms.id,
+            # a client's id is unique per sender only: two senders' "1" are two MOs, and a
+            # redelivery of the same one (after a crash) is kept once
+            id=f"{sms.msisdn}/{sms.id}" if sms.client_id else sms.id,
             account=account.system_id,
             kind="mo",
             source=sms.msisdn,
@@ -262,42 +256,55 @@ class SmppServer:
             msisdn = canonical_msisdn(destination)
         except InvalidMsisdn:
             return Status.RINVDSTADR, ""
-        out = await self._service.send_mt(source, msisdn, text)
-        state = "DELIVRD"  # every message to a handset that is on, by default
+        state, error = "DELIVRD", None  # every message to a handset that is on, by default
+        try:
+            out = await self._service.send_mt(source, msisdn, text, price=account.mt_price)
+            message_id, at = out.id, out.at
+        except tuple(NOT_CHARGED) as exc:  # accepted, then UNDELIV: nothing sent or charged
+            message_id, at = uuid.uuid4().hex, self._now()
+            state, error = "UNDELIV", NOT_CHARGED[type(exc)]
+            log.info(
+                "smpp_mt_not_charged",
+                account=account.system_id,
+                id=message_id,
+                msisdn=msisdn,
+                reason=str(exc),
+            )
         await self._store.add_message(
             StoredMessage(
-                id=out.id,
+                id=message_id,
                 account=account.system_id,
                 source=source,
                 destination=msisdn,
                 state=state,
-                error=0,
-                submitted_at=out.at,
-                done_at=out.at,
+                error=ERRORS[state] if error is None else error,
+                submitted_at=at,
+                done_at=at,
             )
         )
         if wants_receipt(registered, state):
             await self._store.enqueue(
-                id=f"dlr-{out.id}",
+                id=f"dlr-{message_id}",
                 account=account.system_id,
                 kind="receipt",
                 source=msisdn,
                 destination=source,
                 text=receipt_text(
-                    message_id=out.id,
+                    message_id=message_id,
                     state=state,
-                    submitted=out.at,
-                    done=out.at,
+                    submitted=at,
+                    done=at,
                     text=text,
                     tz=self._tz,
+                    error=error,
                 ),
-                at=out.at,
-                receipted_id=out.id,
+                at=at,
+                receipted_id=message_id,
                 message_state=MESSAGE_STATE[state],
             )
             self._queues[account.system_id].wake()
-        log.info("smpp_mt_accepted", account=account.system_id, id=out.id, msisdn=msisdn)
-        return Status.ROK, out.id
+        log.info("smpp_mt_accepted", account=account.system_id, id=message_id, msisdn=msisdn)
+        return Status.ROK, message_id
 
     # -- MessagePublisher: replies to handsets --------------------------------------------
 

@@ -22,7 +22,7 @@ from gateway.adapters.smpp.codec import (
     text_field,
 )
 
-__all__ = ["BIND_TYPES", "Session", "SessionHandler", "SessionState"]
+__all__ = ["BIND_TYPES", "Session", "SessionDropped", "SessionHandler", "SessionState"]
 
 log = structlog.get_logger("gateway.smpp")
 
@@ -62,6 +62,11 @@ class RequestFailed(Exception):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status
+
+
+class SessionDropped(Exception):
+    """Raised by a handler: end the session at once, without a response or unbind (the
+    fault ``drop_after`` / ``drop_rate``: a connection lost mid-request)."""
 
 
 class Session:
@@ -235,6 +240,10 @@ class Session:
             return
         try:
             status, message_id = await self._handler.submit(self, pdu)
+        except SessionDropped as exc:
+            log.info("smpp_session_dropped", session=self.id, account=self.account, reason=str(exc))
+            self._writer.transport.abort()  # the read loop ends and closes the session
+            return
         except Exception:
             log.exception("smpp_submit_failed", session=self.id, account=self.account)
             status, message_id = Status.RSYSERR, ""
