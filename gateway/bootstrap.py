@@ -221,8 +221,16 @@ async def serve(
             default_balance=settings.default_balance,
             mail_domain=settings.mail_domain,
         )
+        # several gateways on one PostgreSQL database: each its own persistent session
+        instance = store.instance if isinstance(store, PostgresStore) else settings.instance_id
+        client_id = settings.mqtt_client_id + ("" if instance is None else f"-{instance}")
+        share_group = settings.share_group()
         transport = MqttTransport(
-            endpoint=endpoint, client_id=settings.mqtt_client_id, protocol=protocol, tz=tz
+            endpoint=endpoint,
+            client_id=client_id,
+            protocol=protocol,
+            tz=tz,
+            share_group=share_group,
         )
         sender: MailSender
         if settings.smtp_relay_url is not None:
@@ -247,6 +255,8 @@ async def serve(
             on_commit=delivery.notify,
             data_rate_per_mb=settings.data_rate_per_mb,
             rate_limiter=MoRateLimiter(rate=settings.mo_rate_limit, burst=settings.mo_burst),
+            shared=isinstance(store, PostgresStore),
+            adopt_outbox=store.adopt_outbox if isinstance(store, PostgresStore) else None,
         )
 
         def broker_state() -> tuple[bool, str | None]:
@@ -320,7 +330,10 @@ async def serve(
                     "port": port,
                     "connected": transport.protocol_in_use is not None,
                     "protocol": transport.protocol_in_use,
+                    "client_id": client_id,
+                    "share_group": share_group,
                 },
+                "instance": instance,
                 "shortcodes": sorted(catalogs),
                 "smpp": {
                     "host": settings.smpp_host,
@@ -373,6 +386,9 @@ async def serve(
                 mqtt=endpoint.url,
                 smtp=f"smtp://{settings.smtp_host}:{smtp_port}",
                 smpp=f"{'smpps' if smpp_tls else 'smpp'}://{settings.smpp_host}:{smpp.port}",
+                instance=instance,
+                mqtt_client_id=client_id,
+                mqtt_share_group=share_group,
                 mail_domain=settings.mail_domain,
                 mail_delivery=sender.describe(),
                 clock=clock.mode,

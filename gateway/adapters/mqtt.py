@@ -105,10 +105,20 @@ class MqttTransport:
     """
 
     def __init__(
-        self, *, endpoint: MqttEndpoint, client_id: str, protocol: Protocol, tz: tzinfo
+        self,
+        *,
+        endpoint: MqttEndpoint,
+        client_id: str,
+        protocol: Protocol,
+        tz: tzinfo,
+        share_group: str | None = None,
     ) -> None:
         self.endpoint = endpoint
         self._client_id = client_id
+        # several gateways: MOs and usage events spread over them (MQTT v5 shared
+        # subscription), each delivered to one
+        share = "" if share_group is None else f"$share/{share_group}/"
+        self._topics = (share + MO_TOPIC, share + USAGE_TOPIC)
         self._protocol = protocol
         self._tz = tz
         self._link: _Link | None = None
@@ -217,8 +227,8 @@ class MqttTransport:
 
     async def _start(self, client: aiomqtt.Client, version: Version) -> _Link:
         gulp_io(client)
-        await client.subscribe(MO_TOPIC, qos=1)
-        await client.subscribe(USAGE_TOPIC, qos=1)
+        for topic in self._topics:
+            await client.subscribe(topic, qos=1)
         link = _Link(client, version, asyncio.get_running_loop().create_future())
         # the moment paho sees the connection go, calls waiting on it fail (_Link.call)
         client._disconnected.add_done_callback(lambda gone: self._drop(link, gone))

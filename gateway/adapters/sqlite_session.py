@@ -108,14 +108,14 @@ class SqliteSession:
         "usage",
     )
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, owner: str = "") -> None:
         buffer = WriteBuffer(conn, _FLUSH_ORDER)
         #: send every buffered write (the store calls it before COMMIT)
         self.flush = buffer.flush
         self.subscribers = SqliteSubscribers(buffer)
         self.subscriptions = SqliteSubscriptions(buffer)
         self.billing = SqliteBilling(buffer)
-        self.outbox = SqliteOutbox(buffer)
+        self.outbox = SqliteOutbox(buffer, owner)
         self.meta = SqliteMeta(buffer)
         self.handsets = SqliteHandsets(buffer)
         self.activity = SqliteActivityLog(buffer)

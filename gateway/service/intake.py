@@ -50,7 +50,7 @@ class Intake:
         self,
         *,
         engine: Engine,
-        commit: Callable[[Callable[[Transaction, Effects], Any]], Awaitable[Any]],
+        commit: Callable[..., Awaitable[Any]],
         durable: Durable,
         lock: asyncio.Lock,
         outbox: Outbox,
@@ -170,7 +170,8 @@ class Intake:
             nonlocal now
             now = self._event_time()  # a batch held through an outage runs when it can
             done: tuple[list[Outgoing], list[SmsResult | BaseException]]
-            done = await self._commit(run_all)
+            # several gateways: the batch's subscribers are locked for it (scale-out.md)
+            done = await self._commit(run_all, serialise={i.sms.msisdn for i in batch})
             return done
 
         try:
@@ -186,7 +187,11 @@ class Intake:
                 one_by_one.append(
                     await self._durable.run(
                         "mo",
-                        partial(self._commit, self._handle_one(item.sms, now)),
+                        partial(
+                            self._commit,
+                            self._handle_one(item.sms, now),
+                            serialise=(item.sms.msisdn,),
+                        ),
                     )
                 )
             except Exception as exc:
