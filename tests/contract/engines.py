@@ -19,7 +19,7 @@ import psycopg
 from gateway.adapters.postgres_store import PostgresStore
 from gateway.adapters.sqlite_store import SqliteStore
 from gateway.service.ports import Store
-from tests.postgres_support import fresh_database
+from tests.postgres_support import migrated_database
 from tests.service.fakes import FakeIntegrityError, FakeStore
 
 __all__ = ["ENGINES", "Engine"]
@@ -47,7 +47,7 @@ async def _sqlite(folder: Path) -> AsyncIterator[Store]:
 
 @asynccontextmanager
 async def _postgres(_: Path) -> AsyncIterator[Store]:
-    with fresh_database() as url:
+    with migrated_database() as url:
         async with PostgresStore(url) as store:
             yield store
 
