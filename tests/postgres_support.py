@@ -106,21 +106,22 @@ class _Copies:
     """Copies of the template made one ahead, and dropped, on a thread of their own: the
     copying (most of a test's set-up on a busy server) overlaps the test before."""
 
-    def __init__(self) -> None:
+    def __init__(self, template: str) -> None:
+        self._template = template
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scgw-test-db")
         self._next: Future[str] | None = None
-        atexit.register(self._shut)
+        atexit.register(self._shut)  # before the template's drop (atexit runs LIFO)
 
-    def _copy(self, template: str) -> str:
+    def _copy(self) -> str:
         name = f"scgw_test_{uuid.uuid4().hex[:16]}"
         with _admin() as admin:
-            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"')
         return name
 
     def take(self) -> str:
-        template = _migrated_template()
-        ready, self._next = self._next, self._worker.submit(self._copy, template)
-        return ready.result() if ready is not None else self._copy(template)
+        ready = self._next or self._worker.submit(self._copy)
+        self._next = self._worker.submit(self._copy)
+        return ready.result()
 
     def drop(self, name: str) -> None:
         self._worker.submit(_drop, name)
@@ -141,7 +142,7 @@ def migrated_database() -> Iterator[str]:
     global _copies
     require_postgres()
     if _copies is None:
-        _copies = _Copies()
+        _copies = _Copies(_migrated_template())
     name = _copies.take()
     try:
         yield database_url(name)

@@ -14,8 +14,8 @@ events. The channel carries JSON notes, each under PostgreSQL's 8000-byte limit:
 Delivery is as live as the console's stream itself: an event is sent after its commit,
 so one committed just before its gateway died may not reach the others (it is in the
 database: the timeline and reports show it); a listener on a gateway that died
-unannounced keeps the others building events (a cost, not an error) until a gateway
-announces the same origin again or the relay restarts.
+unannounced keeps the others building events (a cost, not an error) until their relays
+reconnect or restart.
 """
 
 from __future__ import annotations
@@ -187,6 +187,7 @@ class PostgresEventRelay:
             try:
                 async with await self._connect() as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
+                    self._others.clear()  # who listens now answers the hello
                     self.connected = True
                     log.info("events_relay_listening", origin=self.origin)
                     self._put(_dumps({"o": self.origin, "hello": 1}))

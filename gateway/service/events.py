@@ -77,7 +77,7 @@ class EventBus:
         if counts is None:
             self.counts.update(event.kind for event in batch)
         self.deliver(batch)
-        if self.relay is not None and batch:
+        if self.relay is not None and batch and self.relay.others_listen:
             self.relay.send(batch)
 
     def deliver(self, events: Iterable[LiveEvent]) -> None:

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psycopg
 import pytest
 
 from tests.postgres_support import fresh_database
-from tests.support import GatewayProcess, Mosquitto, mqtt_client, next_json
+from tests.support import GatewayProcess, Mosquitto, mqtt_client, next_json, read_events
 
 MSISDN = "84912345678"
 
@@ -63,17 +62,6 @@ async def test_dk_zl7_is_charged_renewed_and_kept_on_postgresql(
     assert subscriber["subscriptions"][0]["expires_at"] == "2026-03-24T10:00:00+07:00"
 
 
-async def _events(lines: AsyncIterator[str], count: int) -> list[dict[str, Any]]:
-    """The next ``count`` events of an SSE stream (keep-alives skipped)."""
-    events: list[dict[str, Any]] = []
-    async for line in lines:
-        if line.startswith("data: "):
-            events.append(json.loads(line[6:]))
-            if len(events) == count:
-                break
-    return events
-
-
 async def test_an_mo_handled_by_one_gateway_shows_in_another_gateways_event_stream(
     tmp_path: Path,
     gateway_factory: Callable[..., GatewayProcess],
@@ -116,7 +104,7 @@ async def test_an_mo_handled_by_one_gateway_shows_in_another_gateways_event_stre
             mo = {"id": "across-1", "from": "0912345678", "text": "DK ZL7"}
             await client.publish("sms/mo/888", json.dumps(mo), qos=1)
             _, reply = await next_json(client)
-            relayed = await asyncio.wait_for(_events(lines, 3), 15)
+            relayed = await asyncio.wait_for(read_events(lines, 3), 15)
             stats_b = (await http_b.get("/api/stats")).json()
     finally:
         b.stop()

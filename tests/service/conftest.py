@@ -3,11 +3,12 @@ engine harness on it.
 
 ``service_store`` is parametrised: every test that takes it (through ``harness`` or a
 policy harness) runs on the in-memory fake and on a SQLite file, and, in the modules
-that set ``ON_POSTGRES = True`` (those whose story is what storage keeps: charges,
-ledgers, invoices, renewals, mail, notices across a restart, usage), on a PostgreSQL
-database of its own too. A copy of a database costs more than the rest of such a test
-(``tests/postgres_support``): the reply texts and catalog policy modules stay on the
-fake and SQLite, the storage contract suite covers their repositories on PostgreSQL.
+that set ``ON_POSTGRES = True`` (the money and time stories: prepaid charges and the
+ledger, postpaid invoices, renewals in order, price notices across a restart), on a
+PostgreSQL database of its own too. A copy of a database costs more than the rest of
+such a test (``tests/postgres_support``), so the other modules (reply texts, mail,
+catalog policy, usage) stay on the fake and SQLite; the storage contract suite covers
+their repositories on PostgreSQL.
 """
 
 from __future__ import annotations

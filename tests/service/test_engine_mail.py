@@ -25,9 +25,6 @@ from gateway.service.engine import SmsResult
 from gateway.service.ports import Transaction
 from tests.service.support import EngineHarness, local, sms
 
-#: also run on PostgreSQL (tests/service/conftest.py)
-ON_POSTGRES = True
-
 A = "84912345678"
 B = "84912000002"
 A_MAIL = "an@example.com"

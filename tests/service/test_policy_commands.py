@@ -35,9 +35,6 @@ from tests.service.policy_harness import (
 from tests.service.stores import StoreUnderTest
 from tests.service.support import HCM, local
 
-#: also run on PostgreSQL (tests/service/conftest.py)
-ON_POSTGRES = True
-
 A = "84913000004"
 START = 2_000_000
 
