@@ -2,7 +2,8 @@
 
 ``SCGW_TEST_POSTGRES_URL`` names another server (its maintenance database, by default
 ``postgresql://postgres@127.0.0.1:5432/postgres``). Without a server the tests that need
-one are skipped, with the reason.
+one are skipped, with the reason; with ``SCGW_TEST_REQUIRE_POSTGRES=1`` (``.ci/run``
+sets it: CI has a server) they fail instead, so that they never pass unseen.
 
 ``fresh_database()`` is empty (for tests of the migrations themselves);
 ``migrated_database()`` is a copy of a template database the gateway migrated once per
@@ -59,6 +60,8 @@ def require_postgres() -> None:
             _reachable = ""
         except psycopg.Error as exc:
             _reachable = f"PostgreSQL at {ADMIN_URL} is unreachable: {exc}".strip()
+    if _reachable and os.environ.get("SCGW_TEST_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"{_reachable} (SCGW_TEST_REQUIRE_POSTGRES=1)")
     if _reachable:
         pytest.skip(_reachable)
 
@@ -81,6 +84,30 @@ def fresh_database() -> Iterator[str]:
         _drop(name)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _drop_orphans(admin: psycopg.Connection[tuple[object, ...]]) -> None:
+    """Drop the templates of test sessions that died before their exit (named after
+    their process id; only for a server on this machine, where those ids mean something)."""
+    if urlsplit(ADMIN_URL).hostname not in {"127.0.0.1", "localhost", "::1"}:
+        return
+    rows = admin.execute(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'scgw\\_template\\_%'"
+    ).fetchall()
+    for (name,) in rows:
+        pid = str(name).split("_")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _migrated_template() -> str:
     """The session's template: a database the gateway opened (and so migrated) once,
     dropped when the test process exits."""
@@ -88,6 +115,7 @@ def _migrated_template() -> str:
     if _template is None:
         name = f"scgw_template_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         with _admin() as admin:
+            _drop_orphans(admin)
             admin.execute(f'CREATE DATABASE "{name}"')
         atexit.register(_drop, name)
 
