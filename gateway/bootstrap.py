@@ -253,7 +253,12 @@ async def serve(
         events_relay: PostgresEventRelay | None = None
         if isinstance(store, PostgresStore):  # the other gateways on this database
             events_relay = await stack.enter_async_context(
-                PostgresEventRelay(url=settings.database_url, bus=service.events)
+                PostgresEventRelay(
+                    url=settings.database_url,
+                    bus=service.events,
+                    # the instance id, once settings have one (issue 16)
+                    origin=getattr(settings, "instance_id", None),
+                )
             )
         await stack.enter_async_context(delivery)
         await stack.enter_async_context(service)

@@ -9,7 +9,9 @@ events. The channel carries JSON notes, each under PostgreSQL's 8000-byte limit:
 - ``{"o": origin, "l": n}``: ``origin`` now has ``n`` listeners (sent when that
   crosses zero, and in answer to a hello): a gateway builds events for others only
   while some other gateway listens;
-- ``{"o": origin, "hello": 1}``: a gateway (re)connected, asking who listens.
+- ``{"o": origin, "hello": 1, "l": n}``: a gateway (re)connected with ``n`` listeners
+  (0 after a start: what an earlier run of the same instance id announced is over),
+  asking who listens.
 
 Delivery is as live as the console's stream itself: an event is sent after its commit,
 so one committed just before its gateway died may not reach the others (it is in the
@@ -113,12 +115,15 @@ class PostgresEventRelay:
     """The ``EventRelay`` of one gateway on the database at ``url`` (attached to ``bus``
     while entered)."""
 
-    def __init__(self, *, url: str, bus: EventBus, retry: float = 1.0) -> None:
+    def __init__(
+        self, *, url: str, bus: EventBus, origin: str | None = None, retry: float = 1.0
+    ) -> None:
         self._url = url
         self._bus = bus
         self._retry = retry
-        #: this relay's name on the channel (new on each start)
-        self.origin = uuid.uuid4().hex[:12]
+        #: this gateway's name on the channel: its instance id when it has one (unique
+        #: among the gateways on the database), else a new random one on each start
+        self.origin = origin or uuid.uuid4().hex[:12]
         self._outgoing: asyncio.Queue[str] = asyncio.Queue(maxsize=_BACKLOG)
         self._others: dict[str, int] = {}
         self._local = 0
@@ -190,7 +195,7 @@ class PostgresEventRelay:
                     self._others.clear()  # who listens now answers the hello
                     self.connected = True
                     log.info("events_relay_listening", origin=self.origin)
-                    self._put(_dumps({"o": self.origin, "hello": 1}))
+                    self._put(_dumps({"o": self.origin, "hello": 1, "l": self._local}))
                     async for notice in conn.notifies():
                         self._receive(notice.payload)
             except Exception as exc:  # the relay outlives any failure
@@ -206,9 +211,10 @@ class PostgresEventRelay:
                 return
             if "e" in note:
                 self._bus.deliver(decode_events(note["e"]))
-            elif "l" in note:
+                return
+            if "l" in note:
                 self._others[origin] = int(note["l"])
-            elif "hello" in note and self._local:
+            if "hello" in note and self._local:
                 self._put(_dumps({"o": self.origin, "l": self._local}))
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("events_relay_bad_note", reason=str(exc))

@@ -84,3 +84,25 @@ async def test_without_a_listener_elsewhere_a_gateway_builds_no_events_for_other
         with bus_b.subscribe():
             await _wait("A hears of B's listener", lambda: bus_a.listening)
         await _wait("A hears B's listener left", lambda: not bus_a.listening)
+
+
+async def test_a_gateway_restarted_under_its_instance_id_replaces_what_it_announced(
+    database_url: str,
+) -> None:
+    """B (instance id "b") dies with a console listener and without saying so: A still
+    builds events for it. B started again under the same id, with nobody listening yet,
+    says hello with none: A stops building them."""
+    bus_a, bus_b = EventBus(started_at=T0), EventBus(started_at=T0)
+    async with PostgresEventRelay(url=database_url, bus=bus_a, origin="a", retry=0.1):
+        listener = bus_b.subscribe()
+        async with PostgresEventRelay(url=database_url, bus=bus_b, origin="b", retry=0.1) as b:
+            await _wait("B connected", lambda: b.connected)
+            listener.__enter__()
+            await _wait("A hears of B's listener", lambda: bus_a.listening)
+        # B's relay is gone (as with kill -9): nothing told A its listener left
+        await asyncio.sleep(0.3)
+        assert bus_a.listening
+        listener.__exit__(None, None, None)
+        restarted = EventBus(started_at=T0)
+        async with PostgresEventRelay(url=database_url, bus=restarted, origin="b", retry=0.1):
+            await _wait("A hears B restarted with nobody listening", lambda: not bus_a.listening)
