@@ -9,7 +9,7 @@ import signal
 import socket
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,9 @@ from gateway.adapters.postgres_events import PostgresEventRelay
 from gateway.adapters.postgres_store import PostgresStore
 from gateway.adapters.publishers import CompositePublisher
 from gateway.adapters.smpp import Account, SmppServer, SmppStore, load_accounts
+from gateway.adapters.smpp.outcomes import parse_outcomes
+from gateway.adapters.smpp.pending import OutcomeSettings
+from gateway.adapters.smpp.tls import server_context
 from gateway.adapters.smtp import SmtpIntake, start_smtp_server
 from gateway.adapters.smtp_relay import SinkSender, SmtpRelay, parse_relay_url
 from gateway.errors import SettingError
@@ -164,6 +167,11 @@ async def serve(
     catalogs = load_catalogs(settings.catalogs)
     policy = load_support_policy(settings.support_policy)
     accounts = _smpp_accounts(settings, catalogs)
+    smpp_tls = (
+        None
+        if settings.smpp_tls_cert is None or settings.smpp_tls_key is None
+        else server_context(settings.smpp_tls_cert, settings.smpp_tls_key)
+    )
     tz = ZoneInfo(settings.display_timezone)
     async with contextlib.AsyncExitStack() as stack:
         # another gateway on this database first: it is likely on these ports too
@@ -270,7 +278,21 @@ async def serve(
             )
         )
         smpp = await stack.enter_async_context(
-            SmppServer(accounts=accounts, service=service, store=smpp_store, sock=smpp_sock, tz=tz)
+            SmppServer(
+                accounts=accounts,
+                service=service,
+                store=smpp_store,
+                sock=smpp_sock,
+                tz=tz,
+                outcomes=OutcomeSettings(
+                    delay=timedelta(seconds=settings.smpp_delivery_delay),
+                    validity=timedelta(seconds=settings.smpp_validity),
+                    shares=parse_outcomes(settings.smpp_outcomes),
+                    seed=settings.smpp_seed,
+                ),
+                dlr=lambda code, event: transport.publish_event(f"sms/dlr/{code}", event),
+                tls=smpp_tls,
+            )
         )
         publisher.add(smpp)
         transport.route(smpp.shortcodes, smpp.deliver_mo)
@@ -313,6 +335,7 @@ async def serve(
                 "smpp": {
                     "host": settings.smpp_host,
                     "port": smpp.port,
+                    "tls": smpp_tls is not None,
                     "accounts": sorted(accounts),
                     "shortcodes": sorted(smpp.shortcodes),
                 },
@@ -360,7 +383,7 @@ async def serve(
                 http=f"http://{settings.http_host}:{http_port}",
                 mqtt=endpoint.url,
                 smtp=f"smtp://{settings.smtp_host}:{smtp_port}",
-                smpp=f"smpp://{settings.smpp_host}:{smpp.port}",
+                smpp=f"{'smpps' if smpp_tls else 'smpp'}://{settings.smpp_host}:{smpp.port}",
                 mail_domain=settings.mail_domain,
                 mail_delivery=sender.describe(),
                 clock=clock.mode,

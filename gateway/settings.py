@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import carrier_rules
 from gateway.adapters.mqtt_connection import MqttEndpoint, parse_mqtt_url
+from gateway.adapters.smpp.outcomes import parse_outcomes
 from gateway.adapters.smtp_relay import parse_relay_url
 
 __all__ = [
@@ -81,6 +82,18 @@ class Settings(BaseSettings):
     smpp_port: int = Field(default=2775, ge=0, le=65535)
     #: the SMPP accounts (TOML); unset: the built-in demo accounts
     smpp_accounts: FilePath | None = None
+    #: seconds from submit_sm until a message's outcome is decided (virtual or real time)
+    smpp_delivery_delay: float = Field(default=0.0, ge=0, le=10 * 365 * 86_400)
+    #: seconds a message without validity_period is kept for a handset that is off
+    smpp_validity: float = Field(default=48 * 3600.0, gt=0, le=10 * 365 * 86_400)
+    #: the outcomes of messages to handsets that are on, in whole percentages
+    smpp_outcomes: str = "DELIVRD=100"
+    #: seeds the draw of those outcomes: the same traffic gets the same outcomes
+    smpp_seed: int = 0
+
+    #: SMPP over TLS: the listener's certificate (PEM, chain included) and its key
+    smpp_tls_cert: FilePath | None = None
+    smpp_tls_key: FilePath | None = None
     #: delivery retries back off from this many seconds, doubling, up to the maximum
     mail_retry_base: float = Field(default=2.0, gt=0)
     mail_retry_max: float = Field(default=300.0, gt=0)
@@ -111,6 +124,18 @@ class Settings(BaseSettings):
         endpoint = self.mqtt_endpoint()
         if self.mqtt_ca_file is not None and (endpoint is None or not endpoint.tls):
             raise ValueError("SCGW_MQTT_CA_FILE is for a TLS broker: SCGW_MQTT_URL=mqtts://...")
+        return self
+
+    @field_validator("smpp_outcomes")
+    @classmethod
+    def _outcomes(cls, value: str) -> str:
+        parse_outcomes(value)  # ValueError: the reason
+        return value
+
+    @model_validator(mode="after")
+    def _smpp_tls_pair(self) -> Settings:
+        if (self.smpp_tls_cert is None) != (self.smpp_tls_key is None):
+            raise ValueError("SCGW_SMPP_TLS_CERT and SCGW_SMPP_TLS_KEY go together: set both")
         return self
 
     @field_validator("mail_domain")

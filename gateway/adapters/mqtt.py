@@ -374,6 +374,21 @@ class MqttTransport:
                 return left
         return []
 
+    async def publish_event(self, topic: str, event: dict[str, Any], attempts: int = 5) -> None:
+        """One JSON event at QoS 1 (a delivery receipt on ``sms/dlr/<code>``): waits for
+        the broker, and tries again on a lost connection, ``attempts`` times at most."""
+        payload = json.dumps(event, ensure_ascii=False)
+        for _ in range(attempts):
+            link = await self._link_up()
+            try:
+                await link.call(link.client.publish(topic, payload, qos=1))
+                return
+            except aiomqtt.MqttError as exc:
+                log.info("event_publish_interrupted", topic=topic, error=describe_error(exc))
+                if not link.lost.done():
+                    await asyncio.wait((link.lost,), timeout=RETRY_FIRST)
+        log.warning("event_not_published", topic=topic)
+
     async def publish_error(self, event: dict[str, Any]) -> None:
         link = self._link
         if link is None:

@@ -20,9 +20,11 @@ from gateway.adapters.sqlite_billing import (
 )
 from gateway.adapters.sqlite_buffer import Connection, WriteBuffer
 from gateway.adapters.sqlite_codec import from_micros, micros
+from gateway.adapters.sqlite_handsets import UPSERT_HANDSET, SqliteHandsets
 from gateway.adapters.sqlite_mail import INSERT_MAIL, SqliteMail, SqliteMailbox, SqliteTickets
 from gateway.adapters.sqlite_outbox import INSERT_INBOUND, INSERT_OUTBOX, SqliteOutbox
 from gateway.adapters.sqlite_policy import SqliteConversations, SqliteUsage
+from gateway.adapters.sqlite_recording import SqliteRecording
 from gateway.adapters.sqlite_reports import SqliteActivityLog, SqliteConsole, SqliteReports
 from gateway.adapters.sqlite_subscribers import (
     UPSERT_SUBSCRIBER,
@@ -52,6 +54,7 @@ _FLUSH_ORDER = (
     INSERT_OUTBOX,
     _UPSERT_META,
     INSERT_MAIL,
+    UPSERT_HANDSET,
 )
 
 
@@ -86,10 +89,12 @@ class SqliteSession:
         "console",
         "conversations",
         "flush",
+        "handsets",
         "mail",
         "mailbox",
         "meta",
         "outbox",
+        "recording",
         "reports",
         "subscribers",
         "subscriptions",
@@ -106,6 +111,7 @@ class SqliteSession:
         self.billing = SqliteBilling(buffer)
         self.outbox = SqliteOutbox(buffer)
         self.meta = SqliteMeta(buffer)
+        self.handsets = SqliteHandsets(buffer)
         self.activity = SqliteActivityLog(buffer)
         self.conversations = SqliteConversations(buffer)
         self.usage = SqliteUsage(buffer)
@@ -114,6 +120,7 @@ class SqliteSession:
         self.tickets = SqliteTickets(buffer)
         self.console = SqliteConsole(buffer)
         self.reports = SqliteReports(buffer)
+        self.recording = SqliteRecording(buffer)
 
 
 if TYPE_CHECKING:  # mypy --strict proves the session implements both ports

@@ -23,13 +23,16 @@ from gateway.errors import (
     AccountClosed,
     BulkRefused,
     EmailInUse,
+    PlanConflict,
     UnknownSubscriber,
 )
+from gateway.service import preload
 from gateway.service.durable import Durable
 from gateway.service.effects import Effects
 from gateway.service.engine import KEEP, Engine, Keep, SmsResult, UsageResult
 from gateway.service.events import EventBus
 from gateway.service.flood import MoRateLimiter
+from gateway.service.handsets import HandsetStates
 from gateway.service.health import Health
 from gateway.service.intake import Intake
 from gateway.service.metrics import Metrics
@@ -54,6 +57,8 @@ class ProvisionRow:
     balance: int
     language: Language | None
     email: str | None
+    #: plans serving from the load's instant, not charged (``gateway.service.preload``)
+    subscriptions: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -131,6 +136,7 @@ class GatewayService:
             memory=outbox_memory,
         )
         self.reads = Reads(store)
+        self.handsets = HandsetStates(store=store, clock=clock, events=self.events)
         self.time = Timekeeper(
             engine=engine,
             store=store,
@@ -341,7 +347,10 @@ class GatewayService:
         def work(tx: Transaction, fx: Effects) -> ProvisionReport:
             report = ProvisionReport()
             for row in rows:
+                ctx = self.engine.context(tx, fx)
                 try:
+                    if (clash := preload.conflict(ctx, row.msisdn, row.subscriptions)) is not None:
+                        raise clash
                     _, created = self.engine.provision(
                         tx,
                         row.msisdn,
@@ -352,16 +361,19 @@ class GatewayService:
                         email=row.email,
                         fx=fx,
                     )
-                except (AccountClosed, EmailInUse) as exc:
+                except (AccountClosed, EmailInUse, PlanConflict) as exc:
                     report.refused.append((row.line, str(exc)))
                     continue
+                preload.preload(ctx, row.msisdn, row.kind, row.subscriptions, now)
                 report.created += created
                 report.updated += not created
             if report.refused and not skip_bad:
                 raise BulkRefused(report.refused)
             return report
 
-        return await self._commit(work)
+        report = await self._commit(work)
+        self.time.wake()  # loaded plans: the scheduler looks at what is due again
+        return report
 
     async def topup(self, msisdn: str, amount: int) -> SubscriberView:
         async with self._time_lock:
@@ -381,24 +393,34 @@ class GatewayService:
         """Run a use case in one transaction, in event order with MOs and renewals: ``work``
         gets the transaction and the event time and returns its result and the SMS to
         publish once committed."""
+        return await self._apply(lambda tx, fx, now: work(tx, now))
+
+    async def _apply(
+        self, work: Callable[[Transaction, Effects, datetime], tuple[T, list[Outgoing]]]
+    ) -> T:
+        """``apply`` for a use case that books through the transaction's ``Effects``."""
         async with self._time_lock:
             now = self._event_time()
-            result, outgoing = await self._commit(lambda tx, fx: work(tx, now))
+            result, outgoing = await self._commit(lambda tx, fx: work(tx, fx, now))
             self._enqueue(outgoing)
             if self.events.listening and outgoing:
                 self.events.publish([_mt_event(m) for m in outgoing])
         self._on_commit()
         return result
 
-    async def send_mt(self, sender: str, msisdn: str, text: str) -> Outgoing:
+    async def send_mt(self, sender: str, msisdn: str, text: str, *, price: int = 0) -> Outgoing:
         """An MT that no MO asked for (an application's ``submit_sm``): committed to the
-        outbox, published like every reply."""
+        outbox, published like every reply. A ``price`` above zero is charged to the
+        subscriber in the same transaction (``UnknownSubscriber``, ``AccountClosed`` or
+        ``InsufficientBalance``: nothing sent, nothing charged)."""
 
-        def work(tx: Transaction, now: datetime) -> tuple[Outgoing, list[Outgoing]]:
+        def work(tx: Transaction, fx: Effects, now: datetime) -> tuple[Outgoing, list[Outgoing]]:
             out = self.engine.emit_sms(tx, sender, msisdn, text, in_reply_to=None, at=now)
+            if price > 0:
+                self.engine.charge_mt(tx, out, price=price, fx=fx)
             return out, [out]
 
-        return await self.apply(work)
+        return await self._apply(work)
 
     async def record_usage(self, event: UsageEvent) -> UsageResult:
         """Data used in an app: zero-rated by a pack that covers it, else charged."""

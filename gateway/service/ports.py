@@ -11,10 +11,12 @@ from gateway.domain.model import Outgoing
 from gateway.service.read_models import (
     BillingReads,
     ConsoleReads,
+    HandsetReads,
     MailboxReads,
     MailQueueReads,
     MetaReads,
     OutboxReads,
+    RecordingReads,
     ReportReads,
     TicketReads,
     UsageReads,
@@ -23,6 +25,7 @@ from gateway.service.repositories import (
     ActivityLog,
     Billing,
     Conversations,
+    Handsets,
     MailQueue,
     Meta,
     Outbox,
@@ -70,6 +73,8 @@ class Transaction(Protocol):
     @property
     def meta(self) -> Meta: ...
     @property
+    def handsets(self) -> Handsets: ...
+    @property
     def activity(self) -> ActivityLog: ...
     @property
     def conversations(self) -> Conversations: ...
@@ -97,6 +102,8 @@ class Queries(Protocol):
     @property
     def meta(self) -> MetaReads: ...
     @property
+    def handsets(self) -> HandsetReads: ...
+    @property
     def mail(self) -> MailQueueReads: ...
     @property
     def mailbox(self) -> MailboxReads: ...
@@ -106,6 +113,8 @@ class Queries(Protocol):
     def console(self) -> ConsoleReads: ...
     @property
     def reports(self) -> ReportReads: ...
+    @property
+    def recording(self) -> RecordingReads: ...
 
 
 class Store(Protocol):

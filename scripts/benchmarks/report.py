@@ -131,4 +131,8 @@ def report(results: Json, found: Sequence[Target]) -> str:
         lines += [f"startup ({s['subscribers']:,} subscribers): {runs} s to healthy", ""]
     if results.get("renewals"):
         lines += _renewal_lines(results["renewals"])
+    if "smpp" in results:
+        from benchmarks.smpp import smpp_lines
+
+        lines += smpp_lines(results["smpp"])
     return "\n".join(lines + target_lines(found))

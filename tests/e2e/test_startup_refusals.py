@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.broker_support import make_tls_files
 from tests.support import GatewayProcess, Mosquitto, free_port, mqtt_client, next_json
 
 
@@ -308,3 +309,23 @@ def test_mos_and_mts_are_logged_one_line_each_at_info(
     assert mt["message_id"] == reply_id
     assert mt["in_reply_to"] == "m-1"
     assert len(mt["text"]) <= 60
+
+
+def test_smpp_tls_half_set_or_not_a_certificate_is_one_line(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    """SCGW_SMPP_TLS_CERT without SCGW_SMPP_TLS_KEY; then a "certificate" that is a
+    private key (openssl made both for this test): one line each, nothing started."""
+    tls = make_tls_files(tmp_path / "tls")
+    env = _env(tmp_path, mosquitto, SCGW_SMPP_TLS_CERT=str(tls.cert))
+    line = _one_line(_serve(env, cwd=tmp_path))
+    assert line.startswith("scgw: SCGW_SMPP_TLS_CERT and SCGW_SMPP_TLS_KEY")
+    assert line.endswith("go together: set both")
+    env["SCGW_SMPP_TLS_KEY"] = str(tls.key)
+    env["SCGW_SMPP_TLS_CERT"] = str(tls.key)
+    line = _one_line(_serve(env, cwd=tmp_path))
+    assert line.startswith(  # then OpenSSL's reason in brackets
+        f"scgw: SCGW_SMPP_TLS_CERT={tls.key}: not a PEM certificate that goes with the key"
+        f" {tls.key} ("
+    )
+    assert not (tmp_path / "scgw.db").exists()

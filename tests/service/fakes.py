@@ -29,8 +29,10 @@ from tests.service.fake_mail import FakeMail, FakeMailbox, FakeTickets
 from tests.service.fake_messages import (
     FakeActivityLog,
     FakeConsole,
+    FakeHandsets,
     FakeMeta,
     FakeOutbox,
+    FakeRecording,
     FakeReports,
 )
 from tests.service.fake_state import (
@@ -57,6 +59,7 @@ class FakeSession:
         self.billing = FakeBilling(state)
         self.outbox = FakeOutbox(state, fail_inbound_ids=fail_inbound_ids)
         self.meta = FakeMeta(state)
+        self.handsets = FakeHandsets(state)
         self.activity = FakeActivityLog(state)
         self.conversations = FakeConversations(state)
         self.usage = FakeUsage(state)
@@ -65,6 +68,7 @@ class FakeSession:
         self.tickets = FakeTickets(state)
         self.console = FakeConsole(state)
         self.reports = FakeReports(state)
+        self.recording = FakeRecording(state)
 
 
 class FakeStore:
