@@ -22,6 +22,7 @@ from gateway.adapters.clock import SystemClock, VirtualClock
 from gateway.adapters.http import create_app
 from gateway.adapters.mqtt import MqttTransport
 from gateway.adapters.mqtt_connection import MqttEndpoint
+from gateway.adapters.postgres_events import PostgresEventRelay
 from gateway.adapters.postgres_store import PostgresStore
 from gateway.adapters.publishers import CompositePublisher
 from gateway.adapters.smpp import Account, SmppServer, SmppStore, load_accounts
@@ -268,6 +269,16 @@ async def serve(
         service.health.watch("mqtt", broker_state)
         service.metrics.watch_broker(lambda: 1.0 if transport.status.connected else 0.0)
         delivery.events = service.events
+        events_relay: PostgresEventRelay | None = None
+        if isinstance(store, PostgresStore):  # the other gateways on this database
+            events_relay = await stack.enter_async_context(
+                PostgresEventRelay(
+                    url=settings.database_url,
+                    bus=service.events,
+                    # named on the channel by this instance's id (given or generated)
+                    origin=store.instance or None,
+                )
+            )
         await stack.enter_async_context(delivery)
         await stack.enter_async_context(service)
         smpp_store = await stack.enter_async_context(
@@ -349,6 +360,7 @@ async def serve(
                     "auth": settings.smtp_auth,
                     "delivery": sender.describe(),
                 },
+                **({} if events_relay is None else {"events": events_relay.describe}),
             },
         )
         server = _HttpServer(
