@@ -9,7 +9,7 @@ import signal
 import socket
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,12 +22,17 @@ from gateway.adapters.clock import SystemClock, VirtualClock
 from gateway.adapters.http import create_app
 from gateway.adapters.mqtt import MqttTransport
 from gateway.adapters.mqtt_connection import MqttEndpoint
+from gateway.adapters.postgres_events import PostgresEventRelay
 from gateway.adapters.postgres_store import PostgresStore
 from gateway.adapters.publishers import CompositePublisher
 from gateway.adapters.smpp import Account, SmppServer, SmppStore, load_accounts
+from gateway.adapters.smpp.outcomes import parse_outcomes
+from gateway.adapters.smpp.pending import OutcomeSettings
+from gateway.adapters.smpp.tls import server_context
 from gateway.adapters.smtp import SmtpIntake, start_smtp_server
 from gateway.adapters.smtp_relay import SinkSender, SmtpRelay, parse_relay_url
 from gateway.errors import SettingError
+from gateway.event_loop import loop_name
 from gateway.logging import configure_logging
 from gateway.service.engine import Engine
 from gateway.service.flood import MoRateLimiter
@@ -163,6 +168,11 @@ async def serve(
     catalogs = load_catalogs(settings.catalogs)
     policy = load_support_policy(settings.support_policy)
     accounts = _smpp_accounts(settings, catalogs)
+    smpp_tls = (
+        None
+        if settings.smpp_tls_cert is None or settings.smpp_tls_key is None
+        else server_context(settings.smpp_tls_cert, settings.smpp_tls_key)
+    )
     tz = ZoneInfo(settings.display_timezone)
     async with contextlib.AsyncExitStack() as stack:
         # another gateway on this database first: it is likely on these ports too
@@ -212,8 +222,16 @@ async def serve(
             default_balance=settings.default_balance,
             mail_domain=settings.mail_domain,
         )
+        # several gateways on one PostgreSQL database: each its own persistent session
+        instance = store.instance if isinstance(store, PostgresStore) else settings.instance_id
+        client_id = settings.mqtt_client_id + ("" if instance is None else f"-{instance}")
+        share_group = settings.share_group()
         transport = MqttTransport(
-            endpoint=endpoint, client_id=settings.mqtt_client_id, protocol=protocol, tz=tz
+            endpoint=endpoint,
+            client_id=client_id,
+            protocol=protocol,
+            tz=tz,
+            share_group=share_group,
         )
         sender: MailSender
         if settings.smtp_relay_url is not None:
@@ -238,6 +256,8 @@ async def serve(
             on_commit=delivery.notify,
             data_rate_per_mb=settings.data_rate_per_mb,
             rate_limiter=MoRateLimiter(rate=settings.mo_rate_limit, burst=settings.mo_burst),
+            shared=isinstance(store, PostgresStore),
+            adopt_outbox=store.adopt_outbox if isinstance(store, PostgresStore) else None,
         )
 
         def broker_state() -> tuple[bool, str | None]:
@@ -249,6 +269,16 @@ async def serve(
         service.health.watch("mqtt", broker_state)
         service.metrics.watch_broker(lambda: 1.0 if transport.status.connected else 0.0)
         delivery.events = service.events
+        events_relay: PostgresEventRelay | None = None
+        if isinstance(store, PostgresStore):  # the other gateways on this database
+            events_relay = await stack.enter_async_context(
+                PostgresEventRelay(
+                    url=settings.database_url,
+                    bus=service.events,
+                    # named on the channel by this instance's id (given or generated)
+                    origin=store.instance or None,
+                )
+            )
         await stack.enter_async_context(delivery)
         await stack.enter_async_context(service)
         smpp_store = await stack.enter_async_context(
@@ -259,7 +289,21 @@ async def serve(
             )
         )
         smpp = await stack.enter_async_context(
-            SmppServer(accounts=accounts, service=service, store=smpp_store, sock=smpp_sock, tz=tz)
+            SmppServer(
+                accounts=accounts,
+                service=service,
+                store=smpp_store,
+                sock=smpp_sock,
+                tz=tz,
+                outcomes=OutcomeSettings(
+                    delay=timedelta(seconds=settings.smpp_delivery_delay),
+                    validity=timedelta(seconds=settings.smpp_validity),
+                    shares=parse_outcomes(settings.smpp_outcomes),
+                    seed=settings.smpp_seed,
+                ),
+                dlr=lambda code, event: transport.publish_event(f"sms/dlr/{code}", event),
+                tls=smpp_tls,
+            )
         )
         publisher.add(smpp)
         transport.route(smpp.shortcodes, smpp.deliver_mo)
@@ -297,11 +341,15 @@ async def serve(
                     "port": port,
                     "connected": transport.protocol_in_use is not None,
                     "protocol": transport.protocol_in_use,
+                    "client_id": client_id,
+                    "share_group": share_group,
                 },
+                "instance": instance,
                 "shortcodes": sorted(catalogs),
                 "smpp": {
                     "host": settings.smpp_host,
                     "port": smpp.port,
+                    "tls": smpp_tls is not None,
                     "accounts": sorted(accounts),
                     "shortcodes": sorted(smpp.shortcodes),
                 },
@@ -312,6 +360,7 @@ async def serve(
                     "auth": settings.smtp_auth,
                     "delivery": sender.describe(),
                 },
+                **({} if events_relay is None else {"events": events_relay.describe}),
             },
         )
         server = _HttpServer(
@@ -348,11 +397,15 @@ async def serve(
                 http=f"http://{settings.http_host}:{http_port}",
                 mqtt=endpoint.url,
                 smtp=f"smtp://{settings.smtp_host}:{smtp_port}",
-                smpp=f"smpp://{settings.smpp_host}:{smpp.port}",
+                smpp=f"{'smpps' if smpp_tls else 'smpp'}://{settings.smpp_host}:{smpp.port}",
+                instance=instance,
+                mqtt_client_id=client_id,
+                mqtt_share_group=share_group,
                 mail_domain=settings.mail_domain,
                 mail_delivery=sender.describe(),
                 clock=clock.mode,
                 now=clock.now().isoformat(),
+                event_loop=loop_name(),
                 database=settings.database_url,
                 shortcodes=sorted(catalogs),
                 **_clock_note(settings, database.virtual_now),

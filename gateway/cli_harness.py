@@ -50,9 +50,11 @@ def add_harness_commands(commands: Any) -> None:
     load = commands.add_parser(
         "load",
         help="load subscribers in bulk from CSV or NDJSON into a database",
-        description="Load subscribers (columns msisdn, kind, balance, language, email) from"
-        " a .csv or .ndjson/.jsonl file. Every bad row is reported with its line number,"
-        " and a file with a bad row loads nothing unless --skip-bad is given.",
+        description="Load subscribers (columns msisdn, kind, balance, language, email,"
+        " subscriptions) from a .csv or .ndjson/.jsonl file; subscriptions (ZL7;REC) serve"
+        " from the load's instant, their first period not charged. Every bad row is"
+        " reported with its line number, and a file with a bad row loads nothing unless"
+        " --skip-bad is given.",
     )
     load.add_argument("file", type=Path, metavar="FILE")
     load.add_argument(

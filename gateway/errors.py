@@ -8,9 +8,11 @@ __all__ = [
     "ClockError",
     "EmailInUse",
     "GatewayError",
+    "InsufficientBalance",
     "InvalidEmail",
     "InvalidMessage",
     "InvalidMsisdn",
+    "PlanConflict",
     "RateLimited",
     "SettingError",
     "StorageError",
@@ -91,6 +93,16 @@ class RateLimited(GatewayError):
         )
 
 
+class InsufficientBalance(GatewayError):
+    """A prepaid balance below what a charge asks: nothing was charged or sent."""
+
+    def __init__(self, msisdn: str, amount: int, balance: int) -> None:
+        self.msisdn = msisdn
+        self.amount = amount
+        self.balance = balance
+        super().__init__(f"{msisdn} has {balance}đ, {amount}đ needed: nothing was charged")
+
+
 class InvalidEmail(GatewayError):
     """A value that is not a plausible email address."""
 
@@ -147,3 +159,13 @@ class BulkRefused(GatewayError):
     def __init__(self, refused: list[tuple[int, str]]) -> None:
         self.refused = refused
         super().__init__(f"{len(refused)} row(s) refused; nothing was loaded")
+
+
+class PlanConflict(GatewayError):
+    """A plan loaded in bulk where the subscriber already has an open one of its group."""
+
+    def __init__(self, msisdn: str, package: str, current: str) -> None:
+        self.msisdn = msisdn
+        self.package = package
+        self.current = current
+        super().__init__(f"{msisdn} already has {current}, in the group of {package}")

@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import carrier_rules
 from gateway.adapters.mqtt_connection import MqttEndpoint, parse_mqtt_url
+from gateway.adapters.postgres_url import is_postgres_url
+from gateway.adapters.smpp.outcomes import parse_outcomes
 from gateway.adapters.smtp_relay import parse_relay_url
 
 __all__ = [
@@ -34,6 +36,8 @@ DEFAULT_CATALOGS = [DEFAULT_CATALOG] + [
 DEFAULT_SUPPORT_POLICY = _CATALOGS / "support.toml"
 #: the shortest ``SCGW_API_TOKEN`` accepted (a token guards the API off loopback)
 MIN_TOKEN_LENGTH = 16
+#: an instance id or a share group: a word that fits in an MQTT client id and topic level
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,48}$")
 _DOMAIN = re.compile(
     r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
@@ -49,6 +53,12 @@ class Settings(BaseSettings):
     mqtt_ca_file: FilePath | None = None
     mqtt_protocol: Literal["auto", "3.1.1", "5"] = "auto"
     mqtt_client_id: str = "scgw-gateway"
+    #: this instance among several on one PostgreSQL database (``scgw serve
+    #: --instance-id A``); unset: generated (the host name, then ``-2``, ``-3``...)
+    instance_id: str | None = None
+    #: the MQTT v5 shared subscription group MOs are spread over (``$share/<group>/...``);
+    #: unset: ``scgw`` on PostgreSQL, none on SQLite; empty: none
+    mqtt_share_group: str | None = None
     http_host: str = "127.0.0.1"
     #: required when ``http_host`` is not a loopback address: the console and the API ask for it
     api_token: SecretStr | None = None
@@ -81,6 +91,18 @@ class Settings(BaseSettings):
     smpp_port: int = Field(default=2775, ge=0, le=65535)
     #: the SMPP accounts (TOML); unset: the built-in demo accounts
     smpp_accounts: FilePath | None = None
+    #: seconds from submit_sm until a message's outcome is decided (virtual or real time)
+    smpp_delivery_delay: float = Field(default=0.0, ge=0, le=10 * 365 * 86_400)
+    #: seconds a message without validity_period is kept for a handset that is off
+    smpp_validity: float = Field(default=48 * 3600.0, gt=0, le=10 * 365 * 86_400)
+    #: the outcomes of messages to handsets that are on, in whole percentages
+    smpp_outcomes: str = "DELIVRD=100"
+    #: seeds the draw of those outcomes: the same traffic gets the same outcomes
+    smpp_seed: int = 0
+
+    #: SMPP over TLS: the listener's certificate (PEM, chain included) and its key
+    smpp_tls_cert: FilePath | None = None
+    smpp_tls_key: FilePath | None = None
     #: delivery retries back off from this many seconds, doubling, up to the maximum
     mail_retry_base: float = Field(default=2.0, gt=0)
     mail_retry_max: float = Field(default=300.0, gt=0)
@@ -106,11 +128,43 @@ class Settings(BaseSettings):
         parse_mqtt_url(value)  # raises ValueError with the reason
         return value
 
+    @field_validator("instance_id")
+    @classmethod
+    def _instance_id(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not _NAME.match(value):
+            raise ValueError(
+                f"expected 1 to 48 letters, digits, '-' or '_' (e.g. A or gw-2), got {value!r}"
+            )
+        return value
+
+    @field_validator("mqtt_share_group")
+    @classmethod
+    def _share_group(cls, value: str | None) -> str | None:
+        if value is not None and value != "" and not _NAME.match(value):
+            raise ValueError(
+                f"expected 1 to 48 letters, digits, '-' or '_' (e.g. scgw), got {value!r}"
+            )
+        return value
+
     @model_validator(mode="after")
     def _ca_file_needs_tls(self) -> Settings:
         endpoint = self.mqtt_endpoint()
         if self.mqtt_ca_file is not None and (endpoint is None or not endpoint.tls):
             raise ValueError("SCGW_MQTT_CA_FILE is for a TLS broker: SCGW_MQTT_URL=mqtts://...")
+        return self
+
+    @field_validator("smpp_outcomes")
+    @classmethod
+    def _outcomes(cls, value: str) -> str:
+        parse_outcomes(value)  # ValueError: the reason
+        return value
+
+    @model_validator(mode="after")
+    def _smpp_tls_pair(self) -> Settings:
+        if (self.smpp_tls_cert is None) != (self.smpp_tls_key is None):
+            raise ValueError("SCGW_SMPP_TLS_CERT and SCGW_SMPP_TLS_KEY go together: set both")
         return self
 
     @field_validator("mail_domain")
@@ -192,6 +246,16 @@ class Settings(BaseSettings):
             return None
         endpoint = parse_mqtt_url(self.mqtt_url)
         return replace(endpoint, ca_file=self.mqtt_ca_file)
+
+    @property
+    def on_postgres(self) -> bool:
+        return is_postgres_url(self.database_url)
+
+    def share_group(self) -> str | None:
+        """The shared subscription group MOs come through, if any (see ``mqtt_share_group``)."""
+        if self.mqtt_share_group is None:
+            return "scgw" if self.on_postgres else None
+        return self.mqtt_share_group or None
 
     def virtual_start(self, wall_now: datetime) -> datetime:
         return self.clock_start or wall_now

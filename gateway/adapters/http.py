@@ -16,8 +16,10 @@ from gateway.adapters import (
     http_bulk,
     http_clock,
     http_console,
+    http_handsets,
     http_mailbox,
     http_ops,
+    http_recordings,
     http_reports,
     http_sms,
     http_subscribers,
@@ -41,6 +43,8 @@ ROUTERS = (
     http_reports.router,
     http_tickets.router,
     http_mailbox.router,
+    http_recordings.router,
+    http_handsets.router,
 )
 
 

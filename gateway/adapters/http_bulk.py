@@ -1,6 +1,7 @@
 """HTTP for loading subscribers in bulk: ``POST /api/subscribers/bulk``.
 
-The rows are the columns of ``scgw load`` (``msisdn, kind, balance, language, email``),
+The rows are the columns of ``scgw load`` (``msisdn, kind, balance, language, email``,
+``subscriptions``),
 checked the same way (``gateway.bulk.rows``); every bad row is reported with its line
 (its position in ``rows``, from 1) and, unless ``skip_bad``, nothing is loaded. Good
 rows go into the running gateway in one transaction, by the provisioning rules (an
@@ -64,7 +65,8 @@ class BulkRefusedOut(Out):
 async def load_subscribers(body: BulkIn, service: Service) -> BulkOut | JSONResponse:
     """Provision up to 10,000 subscribers in one transaction."""
     numbered = ((n, row) for n, row in enumerate(body.rows, start=1))
-    loaded = check_rows(numbered, default_balance=service.default_balance)
+    packages = {code: p.package for code, p in service.engine.catalogue.products.items()}
+    loaded = check_rows(numbered, default_balance=service.default_balance, packages=packages)
     bad = [BadRowOut(line=b.line, reason=b.reason) for b in loaded.bad]
     if bad and not body.skip_bad:
         return _refused(bad)
@@ -76,6 +78,7 @@ async def load_subscribers(body: BulkIn, service: Service) -> BulkOut | JSONResp
             balance=r.balance,
             language=cast(Language | None, r.language),
             email=r.email,
+            subscriptions=r.subscriptions,
         )
         for r in loaded.rows
     ]

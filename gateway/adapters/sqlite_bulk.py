@@ -8,9 +8,14 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any, cast
 
+from carrier_rules import SubscriberKind
 from gateway.adapters.sqlite_codec import micros
+from gateway.adapters.sqlite_subscribers import UPSERT_SUBSCRIPTION, subscription_values
 from gateway.bulk.rows import BadRow, SubscriberRow
+from gateway.service.catalogue import Catalogue
+from gateway.service.preload import preloaded
 
 __all__ = ["BulkWriter"]
 
@@ -63,10 +68,13 @@ class BulkWriter:
         rows: Sequence[SubscriberRow],
         *,
         at: datetime,
+        catalogue: Catalogue | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> int:
-        """Insert ``rows`` and their opening ledger entries in one transaction."""
+        """Insert ``rows``, their opening ledger entries and the plans of their
+        ``subscriptions`` (from ``catalogue``) in one transaction."""
         stamp = micros(at)
+        plans = _Plans(catalogue, at)
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -80,6 +88,10 @@ class BulkWriter:
                     _INSERT_LEDGER,
                     [(r.msisdn, r.balance, r.balance, stamp) for r in chunk if r.balance],
                 )
+                conn.executemany(
+                    UPSERT_SUBSCRIPTION,
+                    [plans.values(r, code) for r in chunk for code in r.subscriptions],
+                )
                 if progress is not None:
                     progress(len(chunk))
             conn.execute("COMMIT")
@@ -87,3 +99,23 @@ class BulkWriter:
             conn.execute("ROLLBACK")
             raise
         return len(rows)
+
+
+class _Plans:
+    """The subscriptions rows load: one template per plan and kind (every row is loaded at
+    the same instant), given a fresh id and the row's number."""
+
+    def __init__(self, catalogue: Catalogue | None, at: datetime) -> None:
+        self._catalogue, self._at = catalogue, at
+        self._templates: dict[tuple[str, str], tuple[Any, ...]] = {}
+
+    def values(self, row: SubscriberRow, code: str) -> tuple[Any, ...]:
+        catalogue = self._catalogue
+        if catalogue is None:
+            raise ValueError(f"line {row.line}: plans to load but no catalogs to load them from")
+        template = self._templates.get((code, row.kind))
+        if template is None:
+            kind = cast(SubscriberKind, row.kind)
+            sub = preloaded(catalogue.product(code), msisdn="", kind=kind, at=self._at, id="")
+            template = self._templates[(code, row.kind)] = subscription_values(sub)
+        return (catalogue.new_id(), row.msisdn, *template[2:])

@@ -19,10 +19,17 @@ from gateway.adapters.sqlite_billing import (
 )
 from gateway.adapters.sqlite_buffer import Connection, WriteBuffer
 from gateway.adapters.sqlite_codec import from_micros, micros
+from gateway.adapters.sqlite_handsets import UPSERT_HANDSET, SqliteHandsets
 from gateway.adapters.sqlite_mail import INSERT_MAIL, SqliteMail, SqliteMailbox, SqliteTickets
 from gateway.adapters.sqlite_outbox import INSERT_INBOUND, INSERT_OUTBOX, SqliteOutbox
 from gateway.adapters.sqlite_policy import SqliteConversations, SqliteUsage
-from gateway.adapters.sqlite_reports import SqliteActivityLog, SqliteConsole, SqliteReports
+from gateway.adapters.sqlite_recording import SqliteRecording
+from gateway.adapters.sqlite_reports import (
+    INSERT_ACTIVITY,
+    SqliteActivityLog,
+    SqliteConsole,
+    SqliteReports,
+)
 from gateway.adapters.sqlite_subscribers import (
     UPSERT_SUBSCRIBER,
     UPSERT_SUBSCRIPTION,
@@ -50,6 +57,8 @@ _FLUSH_ORDER = (
     INSERT_OUTBOX,
     _UPSERT_META,
     INSERT_MAIL,
+    UPSERT_HANDSET,
+    INSERT_ACTIVITY,
 )
 
 
@@ -84,10 +93,12 @@ class SqliteSession:
         "console",
         "conversations",
         "flush",
+        "handsets",
         "mail",
         "mailbox",
         "meta",
         "outbox",
+        "recording",
         "reports",
         "subscribers",
         "subscriptions",
@@ -95,15 +106,16 @@ class SqliteSession:
         "usage",
     )
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, owner: str = "") -> None:
         buffer = WriteBuffer(conn, _FLUSH_ORDER)
         #: send every buffered write (the store calls it before COMMIT)
         self.flush = buffer.flush
         self.subscribers = SqliteSubscribers(buffer)
         self.subscriptions = SqliteSubscriptions(buffer)
         self.billing = SqliteBilling(buffer)
-        self.outbox = SqliteOutbox(buffer)
+        self.outbox = SqliteOutbox(buffer, owner)
         self.meta = SqliteMeta(buffer)
+        self.handsets = SqliteHandsets(buffer)
         self.activity = SqliteActivityLog(buffer)
         self.conversations = SqliteConversations(buffer)
         self.usage = SqliteUsage(buffer)
@@ -112,6 +124,7 @@ class SqliteSession:
         self.tickets = SqliteTickets(buffer)
         self.console = SqliteConsole(buffer)
         self.reports = SqliteReports(buffer)
+        self.recording = SqliteRecording(buffer)
 
 
 if TYPE_CHECKING:  # mypy --strict proves the session implements both ports

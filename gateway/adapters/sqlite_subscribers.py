@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from gateway.adapters.sqlite_buffer import WriteBuffer
-from gateway.adapters.sqlite_codec import Row, from_micros, micros, opt_dt, opt_micros
+from gateway.adapters.sqlite_codec import CLAIM_ROWS, Row, from_micros, micros, opt_dt, opt_micros
 from gateway.domain.model import Subscriber, Subscription
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "SqliteSubscribers",
     "SqliteSubscriptions",
     "subscriber_of",
+    "subscription_values",
 ]
 
 _SUBSCRIPTION_COLUMNS = (
@@ -139,6 +141,35 @@ class SqliteSubscribers:
         self._buffer.dirty = True
 
 
+def subscription_values(s: Subscription) -> tuple[Any, ...]:
+    """A subscription as the values of ``UPSERT_SUBSCRIPTION``."""
+    return (
+        s.id,
+        s.msisdn,
+        s.package,
+        s.group,
+        s.status,
+        micros(s.started_at),
+        micros(s.period_start),
+        micros(s.expires_at),
+        int(s.auto_renew),
+        opt_micros(s.next_action_at),
+        opt_micros(s.failed_since),
+        opt_micros(s.cancelled_at),
+        s.charge_month,
+        s.charged_in_month,
+        s.usage_bytes,
+        s.price,
+        opt_micros(s.first_paid_at),
+        opt_micros(s.last_paid_at),
+        s.last_paid_amount,
+        s.periods_paid,
+        s.used_since_paid,
+        s.next_package,
+        s.price_notice,
+    )
+
+
 class SqliteSubscriptions:
     """The ``Subscriptions`` port: upserts buffered by id; due work joins its subscribers.
 
@@ -183,31 +214,7 @@ class SqliteSubscriptions:
     def put(self, s: Subscription) -> None:
         self._buffer.dirty = True
         self._pending.add(s.msisdn)
-        self._rows[s.id] = (
-            s.id,
-            s.msisdn,
-            s.package,
-            s.group,
-            s.status,
-            micros(s.started_at),
-            micros(s.period_start),
-            micros(s.expires_at),
-            int(s.auto_renew),
-            opt_micros(s.next_action_at),
-            opt_micros(s.failed_since),
-            opt_micros(s.cancelled_at),
-            s.charge_month,
-            s.charged_in_month,
-            s.usage_bytes,
-            s.price,
-            opt_micros(s.first_paid_at),
-            opt_micros(s.last_paid_at),
-            s.last_paid_amount,
-            s.periods_paid,
-            s.used_since_paid,
-            s.next_package,
-            s.price_notice,
-        )
+        self._rows[s.id] = subscription_values(s)
 
     def due(self, until: datetime, limit: int) -> list[Subscription]:
         """Due subscriptions in time order; their subscribers join the identity map."""
@@ -215,7 +222,10 @@ class SqliteSubscriptions:
             f"SELECT {_SUBSCRIPTION_OF_S}, {_SUBSCRIBER_OF_B}"  # noqa: S608
             " FROM subscriptions s JOIN subscribers b ON b.msisdn = s.msisdn"
             " WHERE s.next_action_at IS NOT NULL AND s.next_action_at <= ?"
-            " ORDER BY s.next_action_at, s.id LIMIT ?",
+            " ORDER BY s.next_action_at, s.id LIMIT ?"
+            # PostgreSQL: the rows are claimed for this transaction; another gateway on
+            # the database takes the next ones instead of waiting (docs/scale-out.md)
+            f" {CLAIM_ROWS.format('s')}",
             (micros(until), limit),
         ).fetchall()
         known = self._buffer.subscribers

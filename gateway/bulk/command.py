@@ -60,10 +60,13 @@ async def _migrated(store: SqliteStore) -> None:
 
 
 def load_command(args: argparse.Namespace) -> int:
+    from carrier_rules import CatalogError
     from gateway.adapters.sqlite_bulk import BulkWriter
     from gateway.adapters.sqlite_store import SqliteStore
+    from gateway.bootstrap import load_catalogs
     from gateway.cli_settings import SettingsProblem, Sources, load_settings
-    from gateway.errors import SettingError
+    from gateway.errors import GatewayError, SettingError
+    from gateway.service.catalogue import Catalogue
     from gateway.service.timekeeper import VIRTUAL_NOW_KEY
     from gateway.startup import lock_database
 
@@ -75,8 +78,14 @@ def load_command(args: argparse.Namespace) -> int:
         return 2
     path: Path = args.file
     started = time.monotonic()
+    try:  # the plans a subscriptions column may name
+        catalogue = Catalogue(load_catalogs(list(settings.catalogs)))
+    except (CatalogError, GatewayError) as exc:
+        _say(str(exc))
+        return 2
+    packages = {code: p.package for code, p in catalogue.products.items()}
     try:
-        loaded = read_rows(path, default_balance=settings.default_balance)
+        loaded = read_rows(path, default_balance=settings.default_balance, packages=packages)
     except OSError as exc:
         _say(f"{path}: cannot read it: {exc.strerror or exc}")
         return 2
@@ -102,10 +111,21 @@ def load_command(args: argparse.Namespace) -> int:
             return 1
         lines = {b.line for b in bad}
         rows = [r for r in loaded.rows if r.line not in lines]
+        # where the gateway's clock will stand: the stored virtual time, else the start
+        # a virtual clock is given, else now
         virtual = writer.meta(VIRTUAL_NOW_KEY)
-        at = datetime.fromisoformat(virtual) if virtual else datetime.now(UTC)
+        now = datetime.now(UTC)
+        if virtual:
+            at = datetime.fromisoformat(virtual)
+        else:
+            at = settings.virtual_start(now) if settings.clock == "virtual" else now
         progress = None if args.no_progress else Progress(len(rows), label="loading")
-        count = writer.insert(rows, at=at, progress=None if progress is None else progress.advance)
+        count = writer.insert(
+            rows,
+            at=at,
+            catalogue=catalogue,
+            progress=None if progress is None else progress.advance,
+        )
     seconds = time.monotonic() - started
     skipped = f", {len(bad)} bad row(s) skipped" if bad else ""
     print(f"loaded {count:,} subscribers into {store.path} in {seconds:.1f}s{skipped}")

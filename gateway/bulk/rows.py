@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from carrier_rules import Package
 from gateway.domain.mail import normalize_address
 from gateway.domain.model import MAX_AMOUNT
 from gateway.domain.msisdn import canonical_msisdn
 from gateway.errors import GatewayError
 
-__all__ = ["COLUMNS", "BadRow", "Loaded", "SubscriberRow", "read_rows"]
+__all__ = ["COLUMNS", "BadRow", "Loaded", "SubscriberRow", "check_plans", "read_rows"]
 
-COLUMNS = ("msisdn", "kind", "balance", "language", "email")
+COLUMNS = ("msisdn", "kind", "balance", "language", "email", "subscriptions")
 _KINDS = frozenset({"prepaid", "postpaid"})
 _LANGUAGES = frozenset({"vi", "vi-diacritics", "en"})
 
@@ -30,6 +31,8 @@ class SubscriberRow:
     balance: int
     language: str | None
     email: str | None
+    #: plan codes serving from the load's instant (``gateway.service.preload``)
+    subscriptions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +56,42 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def check_row(line: int, raw: dict[str, Any], default_balance: int) -> SubscriberRow:
-    """One row, or ``ValueError`` with what is wrong (the first problem)."""
+def check_plans(value: Any, packages: Mapping[str, Package]) -> tuple[str, ...]:
+    """The ``subscriptions`` of a row: ``"ZL7;ZL1"`` (CSV) or ``["ZL7", "ZL1"]`` (NDJSON),
+    each a plan of the catalogs, one per group, an add-on with a plan of its base group."""
+    if value is None or isinstance(value, str):
+        codes = [c.strip().upper() for c in _text(value).split(";") if c.strip()]
+    elif isinstance(value, list) and all(isinstance(c, str) for c in value):
+        codes = [c.strip().upper() for c in value if c.strip()]
+    else:
+        raise ValueError('subscriptions: plan codes, "ZL7;ZL1" or ["ZL7", "ZL1"]')
+    groups: dict[str, str] = {}
+    for code in codes:
+        package = packages.get(code)
+        if package is None:
+            known = ", ".join(sorted(packages)) or "none: no catalog"
+            raise ValueError(f"subscriptions: no plan {code!r} (the plans: {known})")
+        if (other := groups.setdefault(package.group, code)) != code or codes.count(code) > 1:
+            raise ValueError(
+                f"subscriptions: {other} and {code} are both of group {package.group!r}"
+            )
+    for code in codes:
+        base = packages[code].requires
+        if base is not None and base not in groups:
+            raise ValueError(
+                f"subscriptions: {code} is an add-on: give a plan of group {base!r} with it"
+            )
+    return tuple(codes)
+
+
+def check_row(
+    line: int,
+    raw: dict[str, Any],
+    default_balance: int,
+    packages: Mapping[str, Package] | None = None,
+) -> SubscriberRow:
+    """One row, or ``ValueError`` with what is wrong (the first problem); ``packages``:
+    the plans a ``subscriptions`` column may name (none without it)."""
     unknown = sorted(k for k in raw if k not in COLUMNS)
     if unknown:
         raise ValueError(f"unknown column(s) {unknown}; the columns are {', '.join(COLUMNS)}")
@@ -88,7 +125,8 @@ def check_row(line: int, raw: dict[str, Any], default_balance: int) -> Subscribe
             email = normalize_address(email)
         except GatewayError as exc:
             raise ValueError(f"email: {exc}") from exc
-    return SubscriberRow(line, msisdn, kind, balance, language, email)
+    plans = check_plans(raw.get("subscriptions"), packages or {})
+    return SubscriberRow(line, msisdn, kind, balance, language, email, plans)
 
 
 def _csv(handle: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -124,7 +162,10 @@ def _ndjson(handle: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
 
 
 def check_rows(
-    numbered: Iterator[tuple[int, dict[str, Any] | str]], *, default_balance: int
+    numbered: Iterator[tuple[int, dict[str, Any] | str]],
+    *,
+    default_balance: int,
+    packages: Mapping[str, Package] | None = None,
 ) -> Loaded:
     loaded = Loaded()
     numbers: dict[str, int] = {}
@@ -134,7 +175,7 @@ def check_rows(
             loaded.bad.append(BadRow(line, raw))
             continue
         try:
-            row = check_row(line, raw, default_balance)
+            row = check_row(line, raw, default_balance, packages)
         except ValueError as exc:
             loaded.bad.append(BadRow(line, str(exc)))
             continue
@@ -148,8 +189,10 @@ def check_rows(
     return loaded
 
 
-def read_rows(path: Path, *, default_balance: int) -> Loaded:
+def read_rows(
+    path: Path, *, default_balance: int, packages: Mapping[str, Package] | None = None
+) -> Loaded:
     """Rows of a ``.csv`` file, or of NDJSON (``.ndjson``, ``.jsonl``, ``.json``)."""
     with path.open(encoding="utf-8", newline="") as handle:
         numbered = _csv(handle) if path.suffix.lower() == ".csv" else _ndjson(handle)
-        return check_rows(numbered, default_balance=default_balance)
+        return check_rows(numbered, default_balance=default_balance, packages=packages)

@@ -115,7 +115,7 @@ export function query(params) {
 // -- the event stream ------------------------------------------------------------------
 
 export const KINDS = [
-  "mo", "mt", "charge", "renewal", "renewal_failed", "expiry", "cancel", "price_notice", "error", "clock", "mail", "ticket",
+  "mo", "mt", "charge", "renewal", "renewal_failed", "expiry", "cancel", "price_notice", "error", "clock", "mail", "ticket", "handset", "dlr",
 ];
 const RECENT_MAX = 500;
 

@@ -5,6 +5,7 @@
 import { api, catalogs, query, stream, subscriberExists } from "./api.js";
 import { debounce, errorText, fill, h, svg, toastError, viewHeader } from "./dom.js";
 import { fmtDay, fmtMoney, fmtTime, isoParts, t } from "./i18n.js";
+import { recorderWidget } from "./recorder.js";
 import { canonicalMsisdn, displayMsisdn, newId, smsLayout } from "./sms.js";
 
 const DEFAULT_SHORTCODE = "888";
@@ -458,7 +459,7 @@ export function mount(container) {
       phone.el?.scrollIntoView({ behavior: "smooth", inline: "end", block: "nearest" });
     },
   }, "+ ", t("phones.add"));
-  fill(container, viewHeader(t("phones.title"), t("phones.subtitle"), add), root);
+  fill(container, viewHeader(t("phones.title"), t("phones.subtitle"), recorderWidget(), add), root);
   renderAll();
   for (const phone of phones) {
     if (phone.state === "idle") loadHistory(phone);

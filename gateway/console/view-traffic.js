@@ -47,6 +47,10 @@ export function summary(event) {
       return t("summary.mail", { to: Array.isArray(event.to) ? event.to.join(", ") : event.to ?? "–", subject: event.subject ?? "" });
     case "ticket":
       return t("summary.ticket", { id: event.id ?? "?", status: tMaybe(`tickets.status.${event.status}`, event.status ?? "") });
+    case "handset":
+      return t("summary.handset", { state: tMaybe(`handset.${event.state}`, event.state ?? "–") });
+    case "dlr":
+      return t("summary.dlr", { stat: event.stat ?? "–", err: String(event.err ?? 0).padStart(3, "0"), shortcode: event.shortcode ?? "–" });
     case "dropped":
       return t("summary.dropped", { count: event.dropped ?? event.count ?? "?" });
     default:

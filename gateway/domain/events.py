@@ -21,6 +21,8 @@ EventKind = Literal[
     "clock",
     "mail",
     "ticket",
+    "handset",
+    "dlr",
 ]
 
 #: kinds also kept in the ``activity`` table (the rest are rows of their own already:

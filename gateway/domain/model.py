@@ -38,7 +38,7 @@ __all__ = [
     "without_surrogates",
 ]
 
-ChargeReason = Literal["registration", "renewal", "cancellation", "refund", "fee", "usage"]
+ChargeReason = Literal["registration", "renewal", "cancellation", "refund", "fee", "usage", "mt"]
 LedgerReason = Literal["provision", "adjustment", "topup", "charge", "refund"]
 AccountStatus = Literal["active", "closed"]
 TicketStatus = Literal["open", "verifying", "closed"]

@@ -18,7 +18,15 @@ from datetime import datetime
 from carrier_rules import Catalog, Language, SubscriberKind
 from gateway.domain.grammar import Command, parse_command
 from gateway.domain.model import InboundSms, Outgoing, Subscriber
-from gateway.service import cancel, renewals, status, subscribe, subscribers, usage
+from gateway.service import (
+    cancel,
+    mt_billing,
+    renewals,
+    status,
+    subscribe,
+    subscribers,
+    usage,
+)
 from gateway.service.announcements import MetaReader, PriceNotices
 from gateway.service.answer import answer
 from gateway.service.catalogue import Catalogue, new_id
@@ -189,6 +197,12 @@ class Engine:
         """Queue an MT from ``sender`` (a short code or sender id) in this transaction."""
         effects = fx if fx is not None else Effects(tx, self.catalogue)
         return effects.sms(sender, msisdn, text, in_reply_to=in_reply_to, at=at, answer=answer)
+
+    def charge_mt(
+        self, tx: Transaction, mt: Outgoing, *, price: int, fx: Effects | None = None
+    ) -> str:
+        """Charge the receiver of ``mt`` its price (``mt_billing.charge_mt``)."""
+        return mt_billing.charge_mt(self._ctx(tx, fx), mt, price)
 
     # -- subscribers, usage, due work -----------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -23,13 +23,16 @@ from gateway.errors import (
     AccountClosed,
     BulkRefused,
     EmailInUse,
+    PlanConflict,
     UnknownSubscriber,
 )
+from gateway.service import preload
 from gateway.service.durable import Durable
 from gateway.service.effects import Effects
 from gateway.service.engine import KEEP, Engine, Keep, SmsResult, UsageResult
 from gateway.service.events import EventBus
 from gateway.service.flood import MoRateLimiter
+from gateway.service.handsets import HandsetStates
 from gateway.service.health import Health
 from gateway.service.intake import Intake
 from gateway.service.metrics import Metrics
@@ -54,6 +57,8 @@ class ProvisionRow:
     balance: int
     language: Language | None
     email: str | None
+    #: plans serving from the load's instant, not charged (``gateway.service.preload``)
+    subscriptions: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -107,7 +112,12 @@ class GatewayService:
         health: Health | None = None,
         metrics: Metrics | None = None,
         rate_limiter: MoRateLimiter | None = None,
+        shared: bool = False,
+        adopt_outbox: Callable[[int], Awaitable[int]] | None = None,
     ) -> None:
+        """``shared``: other gateways run on the same database (docs/scale-out.md): the
+        virtual clock is theirs too; ``adopt_outbox`` takes over the replies an instance
+        that died left unpublished (``Outbox``)."""
         self.engine = engine
         self.clock = clock
         self._store = store
@@ -129,8 +139,10 @@ class GatewayService:
             durable=self._durable,
             metrics=self.metrics,
             memory=outbox_memory,
+            adopt=adopt_outbox,
         )
         self.reads = Reads(store)
+        self.handsets = HandsetStates(store=store, clock=clock, events=self.events)
         self.time = Timekeeper(
             engine=engine,
             store=store,
@@ -141,7 +153,9 @@ class GatewayService:
             events=self.events,
             on_commit=lambda: self._on_commit(),
             due_chunk=due_chunk,
+            shared=shared,
         )
+        self._shared = shared
         self._time_lock = self.time.lock  # MOs, due work and clock moves take turns
         self.limiter = rate_limiter or MoRateLimiter(rate=0, burst=1)
         self.intake = Intake(
@@ -161,9 +175,12 @@ class GatewayService:
 
     # -- lifecycle --------------------------------------------------------------------
 
-    async def _commit(self, work: Callable[[Transaction, Effects], T]) -> T:
+    async def _commit(
+        self, work: Callable[[Transaction, Effects], T], *, serialise: Collection[str] = ()
+    ) -> T:
         """Run ``work`` in one transaction with that transaction's ``Effects``; publish its
-        live events once it committed (nothing of a rolled-back transaction is shown)."""
+        live events once it committed (nothing of a rolled-back transaction is shown).
+        ``serialise``: the subscribers it changes (``Store.transaction``)."""
         record = self.events.listening
 
         def run(tx: Transaction) -> tuple[T, tuple[list[LiveEvent], Counter[str]]]:
@@ -172,7 +189,7 @@ class GatewayService:
             return result, (fx.events, fx.tally)
 
         started = asyncio.get_running_loop().time()
-        result, (events, counts) = await self._store.transaction(run)
+        result, (events, counts) = await self._store.transaction(run, serialise=serialise)
         self.metrics.commit_seconds.observe(asyncio.get_running_loop().time() - started)
         self.metrics.count_commit(counts)
         self.events.publish(events, counts)
@@ -190,6 +207,8 @@ class GatewayService:
         await self.run_due(self.clock.now())  # what fell due while we were down
         if self.clock.mode == "real":
             self._spawn(self.time.run, "scgw-scheduler")
+        elif self._shared:
+            self._spawn(self.time.follow, "scgw-clock")
         return self
 
     def _spawn(self, loop: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
@@ -341,7 +360,10 @@ class GatewayService:
         def work(tx: Transaction, fx: Effects) -> ProvisionReport:
             report = ProvisionReport()
             for row in rows:
+                ctx = self.engine.context(tx, fx)
                 try:
+                    if (clash := preload.conflict(ctx, row.msisdn, row.subscriptions)) is not None:
+                        raise clash
                     _, created = self.engine.provision(
                         tx,
                         row.msisdn,
@@ -352,16 +374,19 @@ class GatewayService:
                         email=row.email,
                         fx=fx,
                     )
-                except (AccountClosed, EmailInUse) as exc:
+                except (AccountClosed, EmailInUse, PlanConflict) as exc:
                     report.refused.append((row.line, str(exc)))
                     continue
+                preload.preload(ctx, row.msisdn, row.kind, row.subscriptions, now)
                 report.created += created
                 report.updated += not created
             if report.refused and not skip_bad:
                 raise BulkRefused(report.refused)
             return report
 
-        return await self._commit(work)
+        report = await self._commit(work)
+        self.time.wake()  # loaded plans: the scheduler looks at what is due again
+        return report
 
     async def topup(self, msisdn: str, amount: int) -> SubscriberView:
         async with self._time_lock:
@@ -381,24 +406,34 @@ class GatewayService:
         """Run a use case in one transaction, in event order with MOs and renewals: ``work``
         gets the transaction and the event time and returns its result and the SMS to
         publish once committed."""
+        return await self._apply(lambda tx, fx, now: work(tx, now))
+
+    async def _apply(
+        self, work: Callable[[Transaction, Effects, datetime], tuple[T, list[Outgoing]]]
+    ) -> T:
+        """``apply`` for a use case that books through the transaction's ``Effects``."""
         async with self._time_lock:
             now = self._event_time()
-            result, outgoing = await self._commit(lambda tx, fx: work(tx, now))
+            result, outgoing = await self._commit(lambda tx, fx: work(tx, fx, now))
             self._enqueue(outgoing)
             if self.events.listening and outgoing:
                 self.events.publish([_mt_event(m) for m in outgoing])
         self._on_commit()
         return result
 
-    async def send_mt(self, sender: str, msisdn: str, text: str) -> Outgoing:
+    async def send_mt(self, sender: str, msisdn: str, text: str, *, price: int = 0) -> Outgoing:
         """An MT that no MO asked for (an application's ``submit_sm``): committed to the
-        outbox, published like every reply."""
+        outbox, published like every reply. A ``price`` above zero is charged to the
+        subscriber in the same transaction (``UnknownSubscriber``, ``AccountClosed`` or
+        ``InsufficientBalance``: nothing sent, nothing charged)."""
 
-        def work(tx: Transaction, now: datetime) -> tuple[Outgoing, list[Outgoing]]:
+        def work(tx: Transaction, fx: Effects, now: datetime) -> tuple[Outgoing, list[Outgoing]]:
             out = self.engine.emit_sms(tx, sender, msisdn, text, in_reply_to=None, at=now)
+            if price > 0:
+                self.engine.charge_mt(tx, out, price=price, fx=fx)
             return out, [out]
 
-        return await self.apply(work)
+        return await self._apply(work)
 
     async def record_usage(self, event: UsageEvent) -> UsageResult:
         """Data used in an app: zero-rated by a pack that covers it, else charged."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -11,10 +11,12 @@ from gateway.domain.model import Outgoing
 from gateway.service.read_models import (
     BillingReads,
     ConsoleReads,
+    HandsetReads,
     MailboxReads,
     MailQueueReads,
     MetaReads,
     OutboxReads,
+    RecordingReads,
     ReportReads,
     TicketReads,
     UsageReads,
@@ -23,6 +25,7 @@ from gateway.service.repositories import (
     ActivityLog,
     Billing,
     Conversations,
+    Handsets,
     MailQueue,
     Meta,
     Outbox,
@@ -70,6 +73,8 @@ class Transaction(Protocol):
     @property
     def meta(self) -> Meta: ...
     @property
+    def handsets(self) -> Handsets: ...
+    @property
     def activity(self) -> ActivityLog: ...
     @property
     def conversations(self) -> Conversations: ...
@@ -97,6 +102,8 @@ class Queries(Protocol):
     @property
     def meta(self) -> MetaReads: ...
     @property
+    def handsets(self) -> HandsetReads: ...
+    @property
     def mail(self) -> MailQueueReads: ...
     @property
     def mailbox(self) -> MailboxReads: ...
@@ -106,15 +113,25 @@ class Queries(Protocol):
     def console(self) -> ConsoleReads: ...
     @property
     def reports(self) -> ReportReads: ...
+    @property
+    def recording(self) -> RecordingReads: ...
 
 
 class Store(Protocol):
     """Durable state. Work runs serialised, one transaction at a time."""
 
-    async def transaction(self, work: Callable[[Transaction], T], *, durable: bool = True) -> T:
+    async def transaction(
+        self,
+        work: Callable[[Transaction], T],
+        *,
+        durable: bool = True,
+        serialise: Collection[str] = (),
+    ) -> T:
         """Run ``work`` atomically. ``durable=False`` may skip the flush to disk: for
         bookkeeping that is safe to lose on a power cut (it becomes durable with the
-        next durable commit)."""
+        next durable commit). ``serialise``: the MSISDNs whose state the work changes;
+        a store shared by several gateways runs works on the same subscriber one after
+        the other (docs/scale-out.md)."""
         ...
 
     async def query(self, work: Callable[[Queries], T]) -> T: ...

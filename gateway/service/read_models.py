@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from gateway.domain.events import LiveEvent
+from gateway.domain.handsets import HandsetView
 from gateway.domain.mail import StoredMail
 from gateway.domain.model import (
     ChargeRecord,
@@ -20,14 +21,17 @@ from gateway.domain.model import (
     TicketEvent,
     UsageRecord,
 )
+from gateway.domain.traffic import Position, Traffic
 
 __all__ = [
     "BillingReads",
     "ConsoleReads",
+    "HandsetReads",
     "MailQueueReads",
     "MailboxReads",
     "MetaReads",
     "OutboxReads",
+    "RecordingReads",
     "ReportReads",
     "TicketReads",
     "UsageReads",
@@ -70,6 +74,10 @@ class OutboxReads(Protocol):
     def pending(self) -> int:
         """How many there are (cheap: it reads an index of them)."""
         ...
+
+
+class HandsetReads(Protocol):
+    def get(self, msisdn: str) -> HandsetView | None: ...
 
 
 class MetaReads(Protocol):
@@ -126,6 +134,19 @@ class ConsoleReads(Protocol):
         ...
 
     def activity(self, msisdn: str) -> list[LiveEvent]: ...
+
+
+class RecordingReads(Protocol):
+    """The stored history a console recording replays: every number's traffic since a mark."""
+
+    def position(self) -> Position:
+        """The last MT queued and the last ledger entry (0 when there is none)."""
+        ...
+
+    def since(self, position: Position, received_from: datetime) -> Traffic:
+        """MOs received at ``received_from`` or later, MTs and ledger entries after
+        ``position``; each list in the order stored."""
+        ...
 
 
 class ReportReads(Protocol):

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from gateway.domain.events import LiveEvent
+from gateway.domain.handsets import HandsetState, HandsetView
 from gateway.domain.mail import OutgoingMail
 from gateway.domain.model import (
     ChargeRecord,
@@ -30,6 +31,7 @@ __all__ = [
     "ActivityLog",
     "Billing",
     "Conversations",
+    "Handsets",
     "MailQueue",
     "Meta",
     "Outbox",
@@ -125,6 +127,13 @@ class Meta(Protocol):
 
     def get(self, key: str) -> str | None: ...
     def set(self, key: str, value: str) -> None: ...
+
+
+class Handsets(Protocol):
+    """Each subscriber's handset state (only those ever set: the others are ``on``)."""
+
+    def get(self, msisdn: str) -> HandsetView | None: ...
+    def set(self, msisdn: str, state: HandsetState, at: datetime) -> None: ...
 
 
 class ActivityLog(Protocol):

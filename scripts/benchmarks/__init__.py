@@ -1,4 +1,4 @@
-"""Benchmarks for shortcode-gateway: MQTT round trips, bulk renewals, scale and start-up.
+"""Benchmarks for shortcode-gateway: MQTT and SMPP round trips, bulk renewals, scale, start-up.
 
 ``scripts/bench`` (or ``python scripts/bench.py``, or ``python -m benchmarks`` from
 ``scripts/``) sets up everything it needs itself: a mosquitto on a free port (with and
@@ -18,7 +18,8 @@ Modules, one section or concern each:
 * ``workers``: the worker registry (``bench.py --worker ROLE``).
 * ``processes``: child processes (workers, mosquitto, the gateway), CPU time and RSS.
 * ``loading``: bulk loading of subscribers and due renewals.
-* ``mqtt``, ``scale``, ``renewals``: the sections.
+* ``mqtt``, ``scale``, ``renewals``, ``smpp``: the sections (``smpp`` with its bare SMPP
+  echo peer, ``--worker smpp_echo``).
 * ``targets``, ``report``, ``chart``: the verdicts, the printed table, the PNG.
 * ``progress``: progress bars (rich) on the long phases.
 * ``cli``: arguments and the run.

@@ -34,8 +34,13 @@ def run_worker(role: str, config: str) -> int:
             sync(cfg)
             return 0
         from benchmarks import aio_workers
+        from benchmarks.smpp import echo_worker
 
-        work = {"count": aio_workers.count_worker, "publish": aio_workers.publish_worker}
+        work = {
+            "count": aio_workers.count_worker,
+            "publish": aio_workers.publish_worker,
+            "smpp_echo": echo_worker,
+        }
         if role not in work:
             raise SystemExit(f"unknown worker role {role!r}")
         asyncio.run(work[role](cfg))

@@ -65,3 +65,47 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_loaded(
         [2, 3, 4],
     )
     assert loaded["balance"] == 1
+
+
+def test_subscriptions_load_with_their_subscribers_and_clashes_are_bad_rows(
+    gateway_factory: Callable[..., GatewayProcess],
+) -> None:
+    """At 10:00 on 10/03/2026, 0912000023 already has ZL7 (DK ZL7). Line 1: a new number
+    with ZL7, serving until 17/03 10:00 with nothing charged (50,000 stays); line 2: an
+    unknown plan; line 3: ZL1 for 0912000023, whose ZL7 is of the same group. 422 naming
+    lines 2 and 3, nothing loaded; with skip_bad line 1 loads and 0912000023 keeps its
+    ZL7 only."""
+    gateway = gateway_factory().start()
+    rows = [
+        {"msisdn": "0912000021", "subscriptions": ["ZL7"]},
+        {"msisdn": "0912000022", "subscriptions": "ZL9"},
+        {"msisdn": "0912000023", "subscriptions": "ZL1"},
+    ]
+    with gateway.http() as http:
+        http.post("/api/sms", json={"from": "0912000023", "text": "DK ZL7"})
+        refused = http.post("/api/subscribers/bulk", json={"rows": rows})
+        clash = http.post("/api/subscribers/bulk", json={"rows": [rows[0], rows[2]]})
+        missing = http.get("/api/subscribers/84912000021")
+        skipped = http.post("/api/subscribers/bulk", json={"rows": rows, "skip_bad": True})
+        one = http.get("/api/subscribers/84912000021").json()
+        charges = http.get("/api/subscribers/84912000021/charges").json()
+        three = http.get("/api/subscribers/84912000023").json()
+
+    assert refused.status_code == 422, refused.text
+    (bad,) = refused.json()["bad"]
+    assert bad["line"] == 2
+    assert bad["reason"].startswith("subscriptions: no plan 'ZL9'")
+    assert clash.status_code == 422, clash.text
+    assert clash.json()["bad"] == [
+        {"line": 2, "reason": "84912000023 already has ZL7, in the group of ZL1"}
+    ]
+    assert missing.status_code == 404
+    assert skipped.status_code == 200, skipped.text
+    assert skipped.json()["created"] == 1
+    assert [b["line"] for b in skipped.json()["skipped"]] == [2, 3]
+    assert one["balance"] == 50_000
+    assert [(s["package"], s["status"], s["expires_at"]) for s in one["subscriptions"]] == [
+        ("ZL7", "active", "2026-03-17T10:00:00+07:00")
+    ]
+    assert charges["charges"] == []
+    assert [s["package"] for s in three["subscriptions"]] == ["ZL7"]

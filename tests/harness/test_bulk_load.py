@@ -4,6 +4,7 @@ file is refused with every bad row's line number and loads nothing."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,106 @@ def test_ndjson(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "line 3: unknown column(s) ['plan']" in out
     assert "line 4: not a JSON object" in out
     assert "line 5: not JSON: " in out
+
+
+PLANS = """msisdn,kind,balance,subscriptions
+0912000001,prepaid,10000,ZL7
+0912000002,postpaid,,zl30
+0912000003,prepaid,3000,
+0912000004,prepaid,0,BASIC;REC
+"""
+
+
+def test_subscriptions_serve_from_the_load_and_renew_as_usual(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loaded at 10:00 on 10/03/2026: a new database, a virtual clock starting then
+    (``SCGW_CLOCK``, ``SCGW_CLOCK_START``). 0912000001: ZL7 serving,
+    nothing charged (the balance stays 10,000), expiring 7 x 24 h later, 17/03 10:00,
+    when it renews for 5,000 (5,000 left). 0912000002, postpaid: ZL30 (written in lower
+    case) until the end of March, 31/03 23:59:59, nothing on March's invoice; renewed on
+    01/04 for the full 15,000 on April's. 0912000003: no plan. 0912000004: BASIC and its
+    add-on REC, both serving."""
+    workdir = tmp_path / "gw"
+    workdir.mkdir()
+    start = datetime.fromisoformat("2026-03-10T10:00:00+07:00")
+    config = GatewayConfig(clock_start=start, default_balance=50_000)
+    monkeypatch.setenv("SCGW_CLOCK", "virtual")
+    monkeypatch.setenv("SCGW_CLOCK_START", "2026-03-10T10:00:00+07:00")
+    source = tmp_path / "plans.csv"
+    source.write_text(PLANS)
+    url = f"sqlite:///{workdir / 'scgw.db'}"
+    assert main(["load", str(source), "--database-url", url, "--no-progress"]) == 0
+    assert "loaded 4 subscribers" in capsys.readouterr().out
+    with RunningGateway(config, workdir=workdir) as gateway:
+        client = gateway.client
+        first = client.subscriber("0912000001")
+        zl7 = first.subscription("ZL7")
+        assert zl7 is not None
+        assert (first.balance, zl7.status, zl7.auto_renew) == (10_000, "active", True)
+        assert zl7.started_at.isoformat() == "2026-03-10T10:00:00+07:00"
+        assert zl7.expires_at is not None
+        assert zl7.expires_at.isoformat() == "2026-03-17T10:00:00+07:00"
+        assert client.charges("0912000001") == []
+        zl30 = client.subscriber("0912000002").subscription("ZL30")
+        assert zl30 is not None
+        assert zl30.expires_at is not None
+        assert zl30.expires_at.isoformat() == "2026-03-31T23:59:59+07:00"
+        assert client.invoice("0912000002", "2026-03").total == 0
+        assert client.subscriber("0912000003").subscriptions == []
+        fourth = client.subscriber("0912000004")
+        assert sorted((s.package, s.status) for s in fourth.subscriptions) == [
+            ("BASIC", "active"), ("REC", "active"),
+        ]  # fmt: skip
+
+        client.advance(to=datetime.fromisoformat("2026-03-17T10:00:00+07:00"))
+        assert client.subscriber("0912000001").balance == 5_000
+        assert [(c.reason, c.amount) for c in client.charges("0912000001")] == [("renewal", 5_000)]
+        client.advance(to=datetime.fromisoformat("2026-04-01T00:00:00+07:00"))
+        april = client.invoice("0912000002", "2026-04")
+        assert (april.total, len(april.lines)) == (15_000, 1)
+
+
+def test_bad_subscriptions_are_refused_by_line_and_nothing_loads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unknown plan, two plans of one group, an add-on without its base, a plan given
+    twice, and in NDJSON something that is not a list of codes: each its line; nothing
+    loaded; with --skip-bad the good row only."""
+    source = tmp_path / "plans.csv"
+    source.write_text(
+        "msisdn,subscriptions\n"
+        "0912000001,ZL7\n"
+        "0912000002,ZL8\n"
+        "0912000003,ZL7;ZL1\n"
+        "0912000004,REC\n"
+        "0912000005,ZL7;ZL7\n"
+    )
+    db = tmp_path / "scgw.db"
+    url = f"sqlite:///{db}"
+    assert main(["load", str(source), "--database-url", url, "--no-progress"]) == 1
+    captured = capsys.readouterr()
+    lines = [line.removeprefix(f"{source}: ") for line in captured.out.splitlines()]
+    assert [line.split(" (the plans")[0] for line in lines] == [
+        "line 3: subscriptions: no plan 'ZL8'",
+        "line 4: subscriptions: ZL7 and ZL1 are both of group 'zalo'",
+        "line 5: subscriptions: REC is an add-on: give a plan of group 'meet' with it",
+        "line 6: subscriptions: ZL7 and ZL7 are both of group 'zalo'",
+    ]
+    assert "ZL1, ZL30, ZL7" in lines[0]
+    assert "4 bad row(s): nothing loaded" in captured.err
+    assert _count(db) == 0
+    assert main(["load", str(source), "--database-url", url, "--skip-bad", "--no-progress"]) == 0
+    assert _count(db) == 1
+    with sqlite3.connect(db) as conn:
+        plans = conn.execute("SELECT msisdn, package, status FROM subscriptions").fetchall()
+    assert plans == [("84912000001", "ZL7", "active")]
+
+    ndjson = tmp_path / "plans.ndjson"
+    ndjson.write_text(
+        '{"msisdn": "0912000011", "subscriptions": ["ZL1"]}\n'
+        '{"msisdn": "0912000012", "subscriptions": [7]}\n'
+    )
+    assert main(["load", str(ndjson), "--database-url", url, "--no-progress"]) == 1
+    out = capsys.readouterr().out
+    assert 'line 2: subscriptions: plan codes, "ZL7;ZL1" or ["ZL7", "ZL1"]' in out

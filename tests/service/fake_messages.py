@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.domain.events import LiveEvent
+from gateway.domain.handsets import HandsetState, HandsetView
 from gateway.domain.model import (
     OPEN_STATUSES,
     ChargeRecord,
@@ -16,9 +17,18 @@ from gateway.domain.model import (
     Outgoing,
     Subscriber,
 )
+from gateway.domain.traffic import BalanceMove, Position, Received, Sent, Traffic
 from tests.service.fake_state import FakeIntegrityError, FakeState, FakeStoreFault
 
-__all__ = ["FakeActivityLog", "FakeConsole", "FakeMeta", "FakeOutbox", "FakeReports"]
+__all__ = [
+    "FakeActivityLog",
+    "FakeConsole",
+    "FakeHandsets",
+    "FakeMeta",
+    "FakeOutbox",
+    "FakeRecording",
+    "FakeReports",
+]
 
 
 class FakeOutbox:
@@ -74,6 +84,17 @@ class FakeMeta:
 
     def set(self, key: str, value: str) -> None:
         self._state.meta[key] = value
+
+
+class FakeHandsets:
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    def get(self, msisdn: str) -> HandsetView | None:
+        return self._state.handsets.get(msisdn)
+
+    def set(self, msisdn: str, state: HandsetState, at: datetime) -> None:
+        self._state.handsets[msisdn] = HandsetView(msisdn, state, at)
 
 
 class FakeActivityLog:
@@ -150,3 +171,45 @@ class FakeReports:
             ),
             "unpublished": len(self._state.outbox) - len(self._state.published),
         }
+
+
+class FakeRecording:
+    """Positions are 1-based places in the outbox's and the ledger's insertion order."""
+
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    def position(self) -> Position:
+        return Position(outbox_seq=len(self._state.outbox), ledger_id=len(self._state.ledger))
+
+    def since(self, position: Position, received_from: datetime) -> Traffic:
+        received = sorted(
+            (
+                Received(m.msisdn, MessageRecord("mo", m.id, m.shortcode, m.text, at))
+                for m, at in self._state.inbound.values()
+                if at >= received_from
+            ),
+            key=lambda r: (r.message.at, r.msisdn, r.message.id),
+        )
+        sent = [
+            Sent(
+                seq,
+                o.msisdn,
+                MessageRecord(
+                    "mt", o.id, o.shortcode, o.text, o.at, o.encoding, o.segments, o.in_reply_to
+                ),
+            )
+            for seq, o in enumerate(self._state.outbox.values(), start=1)
+            if seq > position.outbox_seq
+        ]
+        charges = self._state.charges
+        moves = [
+            BalanceMove(
+                n,
+                e,
+                charges[e.charge_id].message_id if e.charge_id in charges else None,
+            )
+            for n, e in enumerate(self._state.ledger, start=1)
+            if n > position.ledger_id
+        ]
+        return Traffic(received=received, sent=sent, moves=moves)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from gateway.domain.events import LiveEvent
+from gateway.domain.handsets import HandsetView
 from gateway.domain.mail import StoredMail
 from gateway.domain.model import (
     ChargeRecord,
@@ -47,6 +48,7 @@ class FakeState:
     published: set[str] = field(default_factory=set)
     not_answers: set[str] = field(default_factory=set)
     meta: dict[str, str] = field(default_factory=dict)
+    handsets: dict[str, HandsetView] = field(default_factory=dict)
     #: mail in the order recorded; a StoredMail is replaced, never mutated
     mail: dict[str, StoredMail] = field(default_factory=dict)
     hidden_mail: set[str] = field(default_factory=set)
@@ -70,6 +72,7 @@ class FakeState:
             published=set(self.published),
             not_answers=set(self.not_answers),
             meta=dict(self.meta),
+            handsets=dict(self.handsets),
             mail=dict(self.mail),
             hidden_mail=set(self.hidden_mail),
             mail_next_attempt=dict(self.mail_next_attempt),

@@ -29,8 +29,10 @@ from tests.service.fake_mail import FakeMail, FakeMailbox, FakeTickets
 from tests.service.fake_messages import (
     FakeActivityLog,
     FakeConsole,
+    FakeHandsets,
     FakeMeta,
     FakeOutbox,
+    FakeRecording,
     FakeReports,
 )
 from tests.service.fake_state import (
@@ -57,6 +59,7 @@ class FakeSession:
         self.billing = FakeBilling(state)
         self.outbox = FakeOutbox(state, fail_inbound_ids=fail_inbound_ids)
         self.meta = FakeMeta(state)
+        self.handsets = FakeHandsets(state)
         self.activity = FakeActivityLog(state)
         self.conversations = FakeConversations(state)
         self.usage = FakeUsage(state)
@@ -65,6 +68,7 @@ class FakeSession:
         self.tickets = FakeTickets(state)
         self.console = FakeConsole(state)
         self.reports = FakeReports(state)
+        self.recording = FakeRecording(state)
 
 
 class FakeStore:
@@ -82,7 +86,13 @@ class FakeStore:
         self.commits = 0
         self.rollbacks = 0
 
-    async def transaction(self, work: Callable[[Transaction], T], *, durable: bool = True) -> T:
+    async def transaction(
+        self,
+        work: Callable[[Transaction], T],
+        *,
+        durable: bool = True,
+        serialise: Collection[str] = (),
+    ) -> T:
         async with self._lock:
             await asyncio.sleep(0)  # a real store hands the work to another thread
             self._ensure_open()

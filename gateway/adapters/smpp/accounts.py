@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from gateway.adapters.smpp.outcomes import parse_outcomes
 from gateway.errors import SettingError
 
 __all__ = ["DEMO_ACCOUNTS", "Account", "BindType", "load_accounts", "parse_accounts"]
@@ -51,8 +52,23 @@ class Account(BaseModel):
     submit_error_rate: float = Field(default=0, ge=0, le=1)
     #: seconds every response to this account waits (fault injection: a slow SMSC)
     response_delay: float = Field(default=0, ge=0, le=60)
+    #: đồng charged to the receiving subscriber per MT this account sends (0: free)
+    mt_price: int = Field(default=0, ge=0, le=1_000_000)
+    #: each session's n-th submit_sm drops the connection, unanswered (0: never)
+    drop_after: int = Field(default=0, ge=0)
+    #: the share of submit_sm that drop the connection, unanswered (seeded by system_id)
+    drop_rate: float = Field(default=0, ge=0, le=1)
     #: long texts to this account: UDH concatenation or one PDU with message_payload
     long_messages: Literal["udh", "payload"] = "udh"
+    #: application only: its own outcome percentages (else SCGW_SMPP_OUTCOMES)
+    outcomes: str | None = None
+
+    @field_validator("outcomes")
+    @classmethod
+    def _outcomes(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_outcomes(value)  # ValueError: the reason
+        return value
 
     @field_validator("short_codes")
     @classmethod
@@ -68,6 +84,10 @@ class Account(BaseModel):
             raise ValueError('an application account needs short_codes, e.g. ["9029"]')
         if self.role == "handsets" and self.short_codes:
             raise ValueError("short_codes are for application accounts")
+        if self.role == "handsets" and self.outcomes is not None:
+            raise ValueError("outcomes are for application accounts")
+        if self.role == "handsets" and self.mt_price:
+            raise ValueError("mt_price is for application accounts (their MTs)")
         return self
 
 

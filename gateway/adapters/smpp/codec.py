@@ -48,8 +48,10 @@ class Status:
     RBINDFAIL = 0x0D
     RINVPASWD = 0x0E
     RINVSYSID = 0x0F
+    RCANCELFAIL = 0x11
     RSUBMITFAIL = 0x45
     RTHROTTLED = 0x58
+    RINVEXPIRY = 0x62
     RQUERYFAIL = 0x67
     RINVOPTPARAMVAL = 0xC4
     RUNKNOWNERR = 0xFF
@@ -149,7 +151,7 @@ def build(name: str, sequence: int, status: int = Status.ROK, **fields: Any) -> 
     """Encode a PDU; a response with an error status carries no body (SMPP 3.4, 4.1),
     except a bind's, which keeps its system_id (clients such as smpp34 wait for it)."""
     bodyless = status != Status.ROK and name.endswith("_resp") and not name.startswith("bind_")
-    if bodyless or name == "generic_nack":
+    if bodyless or name in ("generic_nack", "cancel_sm_resp"):  # cancel_sm_resp: no body
         return HEADER.pack(HEADER_SIZE, _codes.get_command_code(name), status, sequence)
     pdu = _command.factory(name, sequence=sequence, status=status, **fields)
     pdu.sequence = sequence  # smpplib keeps a shared client's number unless told

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
-__all__ = ["ERRORS", "MESSAGE_STATE", "RECEIPT_ESM_CLASS", "receipt_text", "wants_receipt"]
+__all__ = [
+    "ERRORS",
+    "MESSAGE_STATE",
+    "RECEIPT_ESM_CLASS",
+    "absolute_time",
+    "receipt_text",
+    "wants_receipt",
+]
 
 #: esm_class of a deliver_sm that carries a delivery receipt (SMPP 3.4, 5.2.12)
 RECEIPT_ESM_CLASS = 0x04
@@ -34,6 +41,16 @@ def wants_receipt(registered_delivery: int, state: str) -> bool:
 def _printable(text: str) -> str:
     """The text field of a receipt: printable ASCII, anything else as ``?``."""
     return "".join(ch if " " <= ch <= "~" else "?" for ch in text)
+
+
+def absolute_time(at: datetime, tz: tzinfo) -> str:
+    """SMPP 3.4's absolute time (7.1.1) in ``tz``: ``YYMMDDhhmmsstnnp``, ``nn`` the
+    offset from UTC in quarter hours, ``p`` ``+`` ahead or ``-`` behind."""
+    local = at.astimezone(tz)
+    offset = local.utcoffset() or timedelta(0)
+    quarters = int(abs(offset.total_seconds()) // 900)
+    sign = "-" if offset < timedelta(0) else "+"
+    return f"{local:%y%m%d%H%M%S}{local.microsecond // 100_000}{quarters:02d}{sign}"
 
 
 def _stamp(at: datetime, tz: tzinfo) -> str:

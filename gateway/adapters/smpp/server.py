@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import socket
+import ssl
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import tzinfo
@@ -16,16 +16,25 @@ from typing import TYPE_CHECKING, Any, Self
 import structlog
 
 from gateway.adapters.smpp.accounts import Account
+from gateway.adapters.smpp.billing import NOT_CHARGED
+from gateway.adapters.smpp.cancel import CancelRequest
 from gateway.adapters.smpp.codec import Pdu, Status, text_field
 from gateway.adapters.smpp.delivery import ApplicationQueue, send_receipt, send_text
+from gateway.adapters.smpp.faults import Faults
 from gateway.adapters.smpp.inbound import Reassembly, TextError
-from gateway.adapters.smpp.receipts import MESSAGE_STATE, receipt_text, wants_receipt
+from gateway.adapters.smpp.outcomes import Final, parse_outcomes, parse_validity
+from gateway.adapters.smpp.pending import DlrSink, OutcomeSettings, PendingMessages
+from gateway.adapters.smpp.receipts import (
+    MESSAGE_STATE,
+    absolute_time,
+    receipt_text,
+    wants_receipt,
+)
 from gateway.adapters.smpp.session import RequestFailed, Session
-from gateway.adapters.smpp.store import SmppStore, StoredMessage
+from gateway.adapters.smpp.store import SmppStore
 from gateway.domain.model import InboundSms, Outgoing
 from gateway.domain.msisdn import canonical_msisdn
 from gateway.errors import GatewayError, InvalidMsisdn, RateLimited
-from gateway.service.flood import MoRateLimiter
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -53,6 +62,9 @@ class SmppServer:
         sock: socket.socket,
         tz: tzinfo,
         system_id: str = "scgw",
+        outcomes: OutcomeSettings | None = None,
+        dlr: DlrSink | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._accounts = accounts
         self._service = service
@@ -60,6 +72,7 @@ class SmppServer:
         self._sock = sock
         self._tz = tz
         self._system_id = system_id
+        self._tls = tls  # SMPP over TLS on the same port when given
         self._sessions: set[Session] = set()
         self._handsets: dict[str, Session] = {}
         self._owners = {code: a for a in accounts.values() for code in a.short_codes}
@@ -73,14 +86,21 @@ class SmppServer:
             for a in accounts.values()
             if a.role == "application"
         }
-        self._limits = {
-            a.system_id: MoRateLimiter(rate=a.throughput, burst=max(1, int(a.throughput)))
-            for a in accounts.values()
-        }
-        self._faults = {
-            name: random.Random(name) for name in accounts
-        }  # seeded: reproducible faults
+        self._faults = {a.system_id: Faults(a) for a in accounts.values()}
         self._reassembly = Reassembly()
+        self._pending = PendingMessages(
+            store=store,
+            clock=service.clock,
+            events=service.events,
+            handsets=service.handsets,
+            tz=tz,
+            settings=outcomes or OutcomeSettings(),
+            account_shares={
+                a.system_id: parse_outcomes(a.outcomes) for a in accounts.values() if a.outcomes
+            },
+            on_receipt=lambda account: self._queues[account].wake(),
+            dlr=dlr,
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
         self._server: asyncio.Server | None = None
 
@@ -108,9 +128,10 @@ class SmppServer:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
-        self._server = await asyncio.start_server(self._accept, sock=self._sock)
+        self._server = await asyncio.start_server(self._accept, sock=self._sock, ssl=self._tls)
         for name, queue in self._queues.items():
             self._spawn(queue.run(), f"scgw-smpp-queue-{name}")
+        self._spawn(self._pending.run(), "scgw-smpp-outcomes")
         return self
 
     async def __aexit__(
@@ -155,14 +176,9 @@ class SmppServer:
 
     async def submit(self, session: Session, pdu: Pdu) -> tuple[int, str]:
         account = self._accounts[session.account or ""]
-        if account.response_delay:
-            await asyncio.sleep(account.response_delay)
-        if not self._limits[account.system_id].allow(account.system_id):
-            return Status.RTHROTTLED, ""
-        if account.submit_error_rate and (
-            self._faults[account.system_id].random() < account.submit_error_rate
-        ):
-            return Status.RSUBMITFAIL, ""
+        refused = await self._faults[account.system_id].before_submit(session)
+        if refused is not None:
+            return refused, ""
         source = text_field(pdu, "source_addr")
         destination = text_field(pdu, "destination_addr")
         try:
@@ -175,7 +191,8 @@ class SmppServer:
         registered = int(pdu.registered_delivery or 0)
         if account.role == "handsets":
             return await self._mo(session, source, destination, text, registered)
-        return await self._mt(account, source, destination, text, registered)
+        validity = text_field(pdu, "validity_period")
+        return await self._mt(account, source, destination, text, registered, validity)
 
     async def query(self, session: Session, pdu: Pdu) -> tuple[int, dict[str, Any]]:
         message_id = text_field(pdu, "message_id")
@@ -185,12 +202,26 @@ class SmppServer:
         done = message.done_at
         return Status.ROK, {
             "message_id": message_id,
-            "final_date": ""
-            if done is None
-            else done.astimezone(self._tz).strftime("%y%m%d%H%M%S000+"),
+            "final_date": "" if done is None else absolute_time(done, self._tz),
             "message_state": MESSAGE_STATE.get(message.state, 7),
             "error_code": message.error,
         }
+
+    async def cancel(self, session: Session, request: CancelRequest) -> int:
+        """cancel_sm of the session's account's pending messages (SMPP 3.4, 4.9)."""
+        try:
+            msisdn = canonical_msisdn(request.destination_addr) if request.destination_addr else ""
+        except InvalidMsisdn:
+            return Status.RINVDSTADR
+        if not request.message_id and not msisdn:
+            return Status.RCANCELFAIL  # neither an id nor the destination: nothing named
+        cancelled = await self._pending.cancel(
+            account=session.account or "",
+            message_id=request.message_id,
+            shortcode=request.source_addr,
+            msisdn=msisdn,
+        )
+        return Status.ROK if cancelled else Status.RCANCELFAIL
 
     # -- handsets: submit_sm is an MO -----------------------------------------------------
 
@@ -240,7 +271,9 @@ class SmppServer:
         then delivered to the application's sessions."""
         account = self._owners[sms.shortcode]
         await self._store.enqueue(
-            id=sms.id,
+            # a client's id is unique per sender only: two senders' "1" are two MOs, and a
+            # redelivery of the same one (after a crash) is kept once
+            id=f"{sms.msisdn}/{sms.id}" if sms.client_id else sms.id,
             account=account.system_id,
             kind="mo",
             source=sms.msisdn,
@@ -254,7 +287,13 @@ class SmppServer:
     # -- applications: submit_sm is an MT -------------------------------------------------
 
     async def _mt(
-        self, account: Account, source: str, destination: str, text: str, registered: int
+        self,
+        account: Account,
+        source: str,
+        destination: str,
+        text: str,
+        registered: int,
+        validity: str = "",
     ) -> tuple[int, str]:
         if source not in account.short_codes:
             return Status.RINVSRCADR, ""
@@ -262,42 +301,41 @@ class SmppServer:
             msisdn = canonical_msisdn(destination)
         except InvalidMsisdn:
             return Status.RINVDSTADR, ""
-        out = await self._service.send_mt(source, msisdn, text)
-        state = "DELIVRD"  # every message to a handset that is on, by default
-        await self._store.add_message(
-            StoredMessage(
-                id=out.id,
+        now = self._now()
+        try:
+            expires_at = self._pending.expiry(now, parse_validity(validity, now))
+        except ValueError as exc:
+            log.info("smpp_submit_refused", account=account.system_id, reason=str(exc))
+            return Status.RINVEXPIRY, ""
+        if expires_at <= now:
+            return Status.RINVEXPIRY, ""
+        failed = None  # by default the handset and the outcome settings decide
+        try:
+            out = await self._service.send_mt(source, msisdn, text, price=account.mt_price)
+            message_id, at = out.id, out.at
+        except tuple(NOT_CHARGED) as exc:  # accepted, then UNDELIV: nothing sent or charged
+            message_id, at = uuid.uuid4().hex, now
+            failed = Final("UNDELIV", NOT_CHARGED[type(exc)])
+            log.info(
+                "smpp_mt_not_charged",
                 account=account.system_id,
-                source=source,
-                destination=msisdn,
-                state=state,
-                error=0,
-                submitted_at=out.at,
-                done_at=out.at,
+                id=message_id,
+                msisdn=msisdn,
+                reason=str(exc),
             )
+        await self._pending.accept(
+            id=message_id,
+            account=account.system_id,
+            shortcode=source,
+            msisdn=msisdn,
+            text=text,
+            registered=registered,
+            submitted=at,
+            expires_at=expires_at,
+            failed=failed,
         )
-        if wants_receipt(registered, state):
-            await self._store.enqueue(
-                id=f"dlr-{out.id}",
-                account=account.system_id,
-                kind="receipt",
-                source=msisdn,
-                destination=source,
-                text=receipt_text(
-                    message_id=out.id,
-                    state=state,
-                    submitted=out.at,
-                    done=out.at,
-                    text=text,
-                    tz=self._tz,
-                ),
-                at=out.at,
-                receipted_id=out.id,
-                message_state=MESSAGE_STATE[state],
-            )
-            self._queues[account.system_id].wake()
-        log.info("smpp_mt_accepted", account=account.system_id, id=out.id, msisdn=msisdn)
-        return Status.ROK, out.id
+        log.info("smpp_mt_accepted", account=account.system_id, id=message_id, msisdn=msisdn)
+        return Status.ROK, message_id
 
     # -- MessagePublisher: replies to handsets --------------------------------------------
 

@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol
 
 import structlog
 
+from gateway.adapters.smpp.cancel import CancelRequest, parse_cancel
 from gateway.adapters.smpp.codec import (
     HEADER_SIZE,
     MAX_PDU,
@@ -22,7 +23,7 @@ from gateway.adapters.smpp.codec import (
     text_field,
 )
 
-__all__ = ["BIND_TYPES", "Session", "SessionHandler", "SessionState"]
+__all__ = ["BIND_TYPES", "Session", "SessionDropped", "SessionHandler", "SessionState"]
 
 log = structlog.get_logger("gateway.smpp")
 
@@ -33,9 +34,7 @@ BIND_TYPES = {
     "bind_transceiver": ("transceiver", "bound_trx"),
 }
 #: commands SMPP 3.4 defines that this server does not implement (generic_nack RINVCMDID)
-_UNSUPPORTED = frozenset(
-    {"replace_sm", "cancel_sm", "submit_multi", "data_sm", "outbind", "alert_notification"}
-)
+_UNSUPPORTED = frozenset({"replace_sm", "submit_multi", "data_sm", "outbind", "alert_notification"})
 
 
 class SessionHandler(Protocol):
@@ -53,6 +52,10 @@ class SessionHandler(Protocol):
         """A query_sm's command_status and the fields of its response."""
         ...
 
+    async def cancel(self, session: Session, request: CancelRequest) -> int:
+        """A cancel_sm's command_status."""
+        ...
+
     def closed(self, session: Session) -> None: ...
 
 
@@ -62,6 +65,11 @@ class RequestFailed(Exception):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status
+
+
+class SessionDropped(Exception):
+    """Raised by a handler: end the session at once, without a response or unbind (the
+    fault ``drop_after`` / ``drop_rate``: a connection lost mid-request)."""
 
 
 class Session:
@@ -186,6 +194,9 @@ class Session:
             return
         if name == "generic_nack":
             return
+        if name == "cancel_sm":  # smpplib does not decode it: parsed on its own
+            self._spawn(self._cancel(header, frame))
+            return
         if name in _UNSUPPORTED or pdu is None:
             await self._send(build("generic_nack", header.sequence, Status.RINVCMDID))
             return
@@ -235,6 +246,10 @@ class Session:
             return
         try:
             status, message_id = await self._handler.submit(self, pdu)
+        except SessionDropped as exc:
+            log.info("smpp_session_dropped", session=self.id, account=self.account, reason=str(exc))
+            self._writer.transport.abort()  # the read loop ends and closes the session
+            return
         except Exception:
             log.exception("smpp_submit_failed", session=self.id, account=self.account)
             status, message_id = Status.RSYSERR, ""
@@ -247,6 +262,23 @@ class Session:
         status, fields = await self._handler.query(self, pdu)
         with contextlib.suppress(ConnectionError, OSError):
             await self._send(build("query_sm_resp", header.sequence, status, **fields))
+
+    async def _cancel(self, header: Header, frame: bytes) -> None:
+        try:
+            request = parse_cancel(frame)
+        except MalformedPdu as exc:
+            await self._send(build("generic_nack", header.sequence, exc.status))
+            return
+        if not self.can_transmit:
+            status = Status.RINVBNDSTS
+        else:
+            try:
+                status = await self._handler.cancel(self, request)
+            except Exception:
+                log.exception("smpp_cancel_failed", session=self.id, account=self.account)
+                status = Status.RSYSERR
+        with contextlib.suppress(ConnectionError, OSError):
+            await self._send(build("cancel_sm_resp", header.sequence, status))
 
     async def close(self) -> None:
         """End the session (its waiting requests fail); safe to call twice."""

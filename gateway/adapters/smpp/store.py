@@ -85,10 +85,9 @@ class SmppStore:
         if self._path == ":memory:":  # tests without a file: the tables of migration 006
             from importlib import resources
 
-            script = (
-                resources.files("gateway.adapters") / "migrations" / "006_smpp.sql"
-            ).read_text()
-            conn.executescript(script)
+            folder = resources.files("gateway.adapters") / "migrations"
+            for name in ("006_smpp.sql", "009_smpp_outcomes.sql"):
+                conn.executescript((folder / name).read_text())
         self._conn = conn
 
     def _close(self) -> None:
@@ -98,6 +97,23 @@ class SmppStore:
 
     async def _run(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+
+    async def atomically(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` on the connection in one write transaction (for the tables other
+        modules own: ``smpp.pending``)."""
+
+        def run() -> T:
+            assert self._conn is not None
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(self._conn)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            return result
+
+        return await self._run(run)
 
     def _write(self, sql: str, params: tuple[object, ...]) -> None:
         assert self._conn is not None
