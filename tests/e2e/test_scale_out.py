@@ -239,10 +239,15 @@ def test_three_instances_answer_every_mo_once_and_renew_each_pack_once(
                 {"id": "'bulk-' || g", "msisdn": msisdn},
                 RENEWALS,
             )
+            # the clones and the template: all at one instant (a sender's MOs spread over
+            # instances may run out of order, so some MO-phase packs are due then too:
+            # not counted here)
             due = conn.execute(
-                "SELECT count(*) FROM subscriptions WHERE next_action_at = %s", (DUE_MICROS,)
+                "SELECT count(*) FROM subscriptions WHERE next_action_at = %s"
+                " AND (starts_with(msisdn, '8498') OR msisdn = %s)",
+                (DUE_MICROS, template),
             ).fetchone()
-        assert due == (RENEWALS + 1,)  # the clones and the template: all at one instant
+        assert due == (RENEWALS + 1,)
 
         started = time.monotonic()
         with instances[0].http() as http:

@@ -57,7 +57,7 @@ async def test_a_version_2_database_is_upgraded_with_its_data(tmp_path: Path) ->
 
 
 async def test_a_version_6_database_keeps_its_invoices_as_a_view(tmp_path: Path) -> None:
-    """Migration 7 drops the ``invoice_lines`` table for a view over postpaid charges: the
+    """Migration 11 drops the ``invoice_lines`` table for a view over postpaid charges: the
     lines a schema-6 gateway wrote (one per invoice charge, "<plan> <reason>") read the
     same afterwards, month totals included."""
     path = tmp_path / "old.db"

@@ -1,4 +1,4 @@
--- Schema version 7: an invoice line is a postpaid charge seen from its invoice. The
+-- Schema version 11: an invoice line is a postpaid charge seen from its invoice. The
 -- table held a copy of each invoice charge (written beside it by billing.book, the only
 -- writer: the charge's id, MSISDN, month, plan, "<plan> <reason>", amount and instant);
 -- the view reads the same values from `charges`, so every renewal writes one row fewer.
