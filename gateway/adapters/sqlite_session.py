@@ -26,6 +26,7 @@ from gateway.adapters.sqlite_outbox import INSERT_INBOUND, INSERT_OUTBOX, Sqlite
 from gateway.adapters.sqlite_policy import SqliteConversations, SqliteUsage
 from gateway.adapters.sqlite_recording import SqliteRecording
 from gateway.adapters.sqlite_reports import SqliteActivityLog, SqliteConsole, SqliteReports
+from gateway.adapters.sqlite_smsc import SqliteSmsc
 from gateway.adapters.sqlite_subscribers import (
     UPSERT_SUBSCRIBER,
     UPSERT_SUBSCRIPTION,
@@ -96,6 +97,7 @@ class SqliteSession:
         "outbox",
         "recording",
         "reports",
+        "smsc",
         "subscribers",
         "subscriptions",
         "tickets",
@@ -121,6 +123,7 @@ class SqliteSession:
         self.console = SqliteConsole(buffer)
         self.reports = SqliteReports(buffer)
         self.recording = SqliteRecording(buffer)
+        self.smsc = SqliteSmsc(buffer)
 
 
 if TYPE_CHECKING:  # mypy --strict proves the session implements both ports

@@ -7,20 +7,32 @@ import asyncio
 import itertools
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 import structlog
 
 from gateway.adapters.smpp.accounts import Account
 from gateway.adapters.smpp.receipts import RECEIPT_ESM_CLASS
 from gateway.adapters.smpp.session import RequestFailed, Session
-from gateway.adapters.smpp.store import QueuedDelivery, SmppStore
 from gateway.adapters.smpp.text import UDHI, encode_parts, gsm_encode
+from gateway.domain.smsc import QueuedDelivery
+from gateway.service.ports import Store, Transaction
 
 __all__ = ["ApplicationQueue", "send_receipt", "send_text"]
 
 log = structlog.get_logger("gateway.smpp")
 
 _refs = itertools.count(1)
+#: deliveries read from the queue at a time
+_BATCH = 100
+
+
+def _attempted(tx: Transaction, *, seq: int) -> None:
+    tx.smsc.attempted(seq)
+
+
+def _delivered(tx: Transaction, *, seq: int, at: datetime) -> None:
+    tx.smsc.delivered(seq, at)
 
 
 async def send_text(
@@ -87,7 +99,7 @@ class ApplicationQueue:
         self,
         *,
         account: Account,
-        store: SmppStore,
+        store: Store,
         sessions: Callable[[], list[Session]],
         now: Callable[[], datetime],
         retry_first: float = 0.5,
@@ -118,7 +130,9 @@ class ApplicationQueue:
             await self._wake.wait()
             self._wake.clear()
             while True:
-                rows = await self._store.pending(self.account.system_id)
+                rows = await self._store.query(
+                    lambda q: q.smsc.queued(self.account.system_id, _BATCH)
+                )
                 if not rows:
                     break
                 failed = await self._deliver(rows)
@@ -138,7 +152,7 @@ class ApplicationQueue:
             try:
                 await self._send(session, row)
             except RequestFailed as exc:
-                await self._store.attempted(row.seq)
+                await self._store.transaction(partial(_attempted, seq=row.seq))
                 log.info(
                     "smpp_delivery_retried",
                     account=self.account.system_id,
@@ -147,7 +161,7 @@ class ApplicationQueue:
                     reason=str(exc),
                 )
                 return "failed"
-            await self._store.delivered(row.seq, self._now())
+            await self._store.transaction(partial(_delivered, seq=row.seq, at=self._now()))
             log.info("smpp_delivered", account=self.account.system_id, id=row.id, kind=row.kind)
         return None
 
