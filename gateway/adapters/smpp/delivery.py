@@ -27,12 +27,15 @@ _refs = itertools.count(1)
 _BATCH = 100
 
 
-def _attempted(tx: Transaction, *, seq: int) -> None:
-    tx.smsc.attempted(seq)
+#: deliveries sent at once before their answers are marked (the session's window is 10)
+_WINDOW = 10
 
 
-def _delivered(tx: Transaction, *, seq: int, at: datetime) -> None:
-    tx.smsc.delivered(seq, at)
+def _answered(tx: Transaction, *, delivered: list[int], refused: list[int], at: datetime) -> None:
+    for seq in delivered:
+        tx.smsc.delivered(seq, at)
+    for seq in refused:
+        tx.smsc.attempted(seq)
 
 
 async def send_text(
@@ -145,14 +148,48 @@ class ApplicationQueue:
                 delay = min(delay * 2, self._retry_max)
 
     async def _deliver(self, rows: list[QueuedDelivery]) -> str | None:
-        for row in rows:
-            session = self._next_session()
-            if session is None:
+        """Send ``rows`` in windows of ``_WINDOW`` at once, in order, round-robin; mark
+        each window's answers in one transaction (acknowledged: delivered; refused or
+        unanswered: one more attempt). A refusal stops the run: backoff, then again."""
+        for start in range(0, len(rows), _WINDOW):
+            window = rows[start : start + _WINDOW]
+            sends: list[tuple[QueuedDelivery, asyncio.Task[None]]] = []
+            for row in window:
+                session = self._next_session()
+                if session is None:
+                    break
+                sends.append((row, asyncio.ensure_future(self._send(session, row))))
+            if not sends:
                 return "unbound"
-            try:
-                await self._send(session, row)
-            except RequestFailed as exc:
-                await self._store.transaction(partial(_attempted, seq=row.seq))
+            await asyncio.wait([task for _, task in sends])
+            failed: list[tuple[QueuedDelivery, RequestFailed]] = []
+            delivered: list[int] = []
+            for row, task in sends:
+                exc = task.exception()
+                if exc is None:
+                    delivered.append(row.seq)
+                elif isinstance(exc, RequestFailed):
+                    failed.append((row, exc))
+                else:
+                    raise exc
+            await self._store.transaction(
+                partial(
+                    _answered,
+                    delivered=delivered,
+                    refused=[row.seq for row, _ in failed],
+                    at=self._now(),
+                ),
+                durable=False,  # a mark lost on a power cut: delivered once more
+            )
+            for row, _ in sends:
+                if row.seq in delivered:
+                    log.info(
+                        "smpp_delivered",
+                        account=self.account.system_id,
+                        id=row.id,
+                        kind=row.kind,
+                    )
+            for row, exc in failed:
                 log.info(
                     "smpp_delivery_retried",
                     account=self.account.system_id,
@@ -160,9 +197,10 @@ class ApplicationQueue:
                     kind=row.kind,
                     reason=str(exc),
                 )
+            if failed:
                 return "failed"
-            await self._store.transaction(partial(_delivered, seq=row.seq, at=self._now()))
-            log.info("smpp_delivered", account=self.account.system_id, id=row.id, kind=row.kind)
+            if len(sends) < len(window):
+                return "unbound"
         return None
 
     async def _send(self, session: Session, row: QueuedDelivery) -> None:
