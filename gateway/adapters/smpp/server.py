@@ -20,6 +20,7 @@ from gateway.adapters.smpp.accounts import Account
 from gateway.adapters.smpp.billing import NOT_CHARGED
 from gateway.adapters.smpp.cancel import CancelRequest
 from gateway.adapters.smpp.codec import Pdu, Status, text_field
+from gateway.adapters.smpp.commits import GroupCommit
 from gateway.adapters.smpp.delivery import ApplicationQueue, send_receipt, send_text
 from gateway.adapters.smpp.faults import Faults
 from gateway.adapters.smpp.inbound import Reassembly, TextError
@@ -70,6 +71,7 @@ class SmppServer:
         self._accounts = accounts
         self._service = service
         self._store = store  # the gateway's: the SMSC's records are in its transactions
+        self._stored = GroupCommit(store)  # MOs stored before they are acknowledged
         self._sock = sock
         self._tz = tz
         self._system_id = system_id
@@ -271,7 +273,7 @@ class SmppServer:
         then delivered to the application's sessions."""
         account = self._owners[sms.shortcode]
         at = self._now()
-        await self._store.transaction(
+        await self._stored.write(
             lambda tx: tx.smsc.enqueue(
                 # a client's id is unique per sender only: two senders' "1" are two MOs,
                 # and a redelivery of the same one (after a crash) is kept once
