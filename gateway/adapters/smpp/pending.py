@@ -30,7 +30,7 @@ from gateway.errors import StorageError
 from gateway.service.events import EventBus
 from gateway.service.ports import Clock, Store, Transaction
 
-__all__ = ["DlrSink", "OutcomeSettings", "PendingMessages"]
+__all__ = ["DlrSink", "OutcomeSettings", "PendingMessages", "Submission"]
 
 log = structlog.get_logger("gateway.smpp")
 
@@ -51,6 +51,32 @@ class OutcomeSettings:
     validity: timedelta = DEFAULT_VALIDITY
     shares: tuple[tuple[Stat, int], ...] = (("DELIVRD", 100),)
     seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What an application's submit_sm asked for, before it has an id."""
+
+    account: str
+    shortcode: str
+    msisdn: str
+    text: str
+    registered: int
+    expires_at: datetime
+
+    def message(self, *, id: str, at: datetime, drawn: str, due: datetime | None) -> SmscMessage:
+        return SmscMessage(
+            id=id,
+            account=self.account,
+            shortcode=self.shortcode,
+            msisdn=self.msisdn,
+            registered=self.registered,
+            excerpt=self.text[:20],
+            drawn=drawn,
+            submitted_at=at,
+            due_at=due,
+            expires_at=self.expires_at,
+        )
 
 
 #: a final state reached in a transaction, to announce once it committed
@@ -99,72 +125,26 @@ class PendingMessages:
     def expiry(self, submitted: datetime, asked: datetime | None) -> datetime:
         return submitted + self.settings.validity if asked is None else asked
 
-    def record(
-        self,
-        tx: Transaction,
-        *,
-        id: str,
-        account: str,
-        shortcode: str,
-        msisdn: str,
-        text: str,
-        registered: int,
-        submitted: datetime,
-        expires_at: datetime,
-    ) -> None:
+    def record(self, tx: Transaction, submission: Submission, *, id: str, at: datetime) -> None:
         """Keep an accepted message (ENROUTE) until its outcome is due, in ``tx`` (the
         MT's own transaction); the outcome is drawn here, in commit order. Call
         ``accepted`` once ``tx`` committed."""
-        tx.smsc.add_message(
-            SmscMessage(
-                id=id,
-                account=account,
-                shortcode=shortcode,
-                msisdn=msisdn,
-                registered=registered,
-                excerpt=text[:20],
-                drawn=self._draws.get(account, self._draw).draw(),
-                submitted_at=submitted,
-                due_at=submitted + self.settings.delay,
-                expires_at=expires_at,
-            )
-        )
+        drawn = self._draws.get(submission.account, self._draw).draw()
+        due = at + self.settings.delay
+        tx.smsc.add_message(submission.message(id=id, at=at, drawn=drawn, due=due))
 
     def accepted(self) -> None:
         """A message ``record`` kept was committed: look at what is due."""
         self._wake.set()
 
-    async def fail(
-        self,
-        *,
-        id: str,
-        account: str,
-        shortcode: str,
-        msisdn: str,
-        text: str,
-        registered: int,
-        submitted: datetime,
-        expires_at: datetime,
-        failed: Final,
-    ) -> None:
+    async def fail(self, submission: Submission, *, id: str, at: datetime, failed: Final) -> None:
         """Keep a message that failed already (an MT that could not be charged): final at
-        once, at ``submitted``, never due and drawing no outcome."""
-        message = SmscMessage(
-            id=id,
-            account=account,
-            shortcode=shortcode,
-            msisdn=msisdn,
-            registered=registered,
-            excerpt=text[:20],
-            drawn=failed.stat,
-            submitted_at=submitted,
-            due_at=None,
-            expires_at=expires_at,
-        )
+        once, at ``at``, never due and drawing no outcome."""
+        message = submission.message(id=id, at=at, drawn=failed.stat, due=None)
 
         def work(tx: Transaction) -> list[_Settled]:
             tx.smsc.add_message(message)
-            return self._finish(tx, message, failed, submitted)
+            return self._finish(tx, message, failed, at)
 
         async with self._lock:  # no cancel_sm sees it pending
             self._announce_all(await self.store.transaction(work))

@@ -10,7 +10,6 @@ import ssl
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import tzinfo
-from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -25,7 +24,12 @@ from gateway.adapters.smpp.delivery import ApplicationQueue, send_receipt, send_
 from gateway.adapters.smpp.faults import Faults
 from gateway.adapters.smpp.inbound import Reassembly, TextError
 from gateway.adapters.smpp.outcomes import Final, parse_outcomes, parse_validity
-from gateway.adapters.smpp.pending import DlrSink, OutcomeSettings, PendingMessages
+from gateway.adapters.smpp.pending import (
+    DlrSink,
+    OutcomeSettings,
+    PendingMessages,
+    Submission,
+)
 from gateway.adapters.smpp.receipts import (
     MESSAGE_STATE,
     absolute_time,
@@ -314,8 +318,7 @@ class SmppServer:
             return Status.RINVEXPIRY, ""
         if expires_at <= now:
             return Status.RINVEXPIRY, ""
-        registered_mt = partial(
-            self._pending.record,
+        asked = Submission(
             account=account.system_id,
             shortcode=source,
             msisdn=msisdn,
@@ -329,7 +332,7 @@ class SmppServer:
                 msisdn,
                 text,
                 price=account.mt_price,
-                track=lambda tx, mt: registered_mt(tx, id=mt.id, submitted=mt.at),
+                track=lambda tx, mt: self._pending.record(tx, asked, id=mt.id, at=mt.at),
             )
             message_id = out.id
             self._pending.accepted()
@@ -342,17 +345,8 @@ class SmppServer:
                 msisdn=msisdn,
                 reason=str(exc),
             )
-            await self._pending.fail(
-                id=message_id,
-                account=account.system_id,
-                shortcode=source,
-                msisdn=msisdn,
-                text=text,
-                registered=registered,
-                submitted=now,
-                expires_at=expires_at,
-                failed=Final("UNDELIV", NOT_CHARGED[type(exc)]),
-            )
+            failed = Final("UNDELIV", NOT_CHARGED[type(exc)])
+            await self._pending.fail(asked, id=message_id, at=now, failed=failed)
         log.info("smpp_mt_accepted", account=account.system_id, id=message_id, msisdn=msisdn)
         return Status.ROK, message_id
 
