@@ -22,6 +22,8 @@ from gateway.adapters.clock import SystemClock, VirtualClock
 from gateway.adapters.http import create_app
 from gateway.adapters.mqtt import MqttTransport
 from gateway.adapters.mqtt_connection import MqttEndpoint
+from gateway.adapters.postgres_events import PostgresEventRelay
+from gateway.adapters.postgres_store import PostgresStore
 from gateway.adapters.publishers import CompositePublisher
 from gateway.adapters.smpp import Account, SmppServer, load_accounts
 from gateway.adapters.smpp.outcomes import parse_outcomes
@@ -30,6 +32,7 @@ from gateway.adapters.smpp.tls import server_context
 from gateway.adapters.smtp import SmtpIntake, start_smtp_server
 from gateway.adapters.smtp_relay import SinkSender, SmtpRelay, parse_relay_url
 from gateway.errors import SettingError
+from gateway.event_loop import loop_name
 from gateway.logging import configure_logging
 from gateway.service.engine import Engine
 from gateway.service.flood import MoRateLimiter
@@ -219,8 +222,16 @@ async def serve(
             default_balance=settings.default_balance,
             mail_domain=settings.mail_domain,
         )
+        # several gateways on one PostgreSQL database: each its own persistent session
+        instance = store.instance if isinstance(store, PostgresStore) else settings.instance_id
+        client_id = settings.mqtt_client_id + ("" if instance is None else f"-{instance}")
+        share_group = settings.share_group()
         transport = MqttTransport(
-            endpoint=endpoint, client_id=settings.mqtt_client_id, protocol=protocol, tz=tz
+            endpoint=endpoint,
+            client_id=client_id,
+            protocol=protocol,
+            tz=tz,
+            share_group=share_group,
         )
         sender: MailSender
         if settings.smtp_relay_url is not None:
@@ -245,6 +256,8 @@ async def serve(
             on_commit=delivery.notify,
             data_rate_per_mb=settings.data_rate_per_mb,
             rate_limiter=MoRateLimiter(rate=settings.mo_rate_limit, burst=settings.mo_burst),
+            shared=isinstance(store, PostgresStore),
+            adopt_outbox=store.adopt_outbox if isinstance(store, PostgresStore) else None,
         )
 
         def broker_state() -> tuple[bool, str | None]:
@@ -256,6 +269,16 @@ async def serve(
         service.health.watch("mqtt", broker_state)
         service.metrics.watch_broker(lambda: 1.0 if transport.status.connected else 0.0)
         delivery.events = service.events
+        events_relay: PostgresEventRelay | None = None
+        if isinstance(store, PostgresStore):  # the other gateways on this database
+            events_relay = await stack.enter_async_context(
+                PostgresEventRelay(
+                    url=settings.database_url,
+                    bus=service.events,
+                    # named on the channel by this instance's id (given or generated)
+                    origin=store.instance or None,
+                )
+            )
         await stack.enter_async_context(delivery)
         await stack.enter_async_context(service)
         smpp = await stack.enter_async_context(
@@ -311,7 +334,10 @@ async def serve(
                     "port": port,
                     "connected": transport.protocol_in_use is not None,
                     "protocol": transport.protocol_in_use,
+                    "client_id": client_id,
+                    "share_group": share_group,
                 },
+                "instance": instance,
                 "shortcodes": sorted(catalogs),
                 "smpp": {
                     "host": settings.smpp_host,
@@ -327,6 +353,7 @@ async def serve(
                     "auth": settings.smtp_auth,
                     "delivery": sender.describe(),
                 },
+                **({} if events_relay is None else {"events": events_relay.describe}),
             },
         )
         server = _HttpServer(
@@ -364,10 +391,14 @@ async def serve(
                 mqtt=endpoint.url,
                 smtp=f"smtp://{settings.smtp_host}:{smtp_port}",
                 smpp=f"{'smpps' if smpp_tls else 'smpp'}://{settings.smpp_host}:{smpp.port}",
+                instance=instance,
+                mqtt_client_id=client_id,
+                mqtt_share_group=share_group,
                 mail_domain=settings.mail_domain,
                 mail_delivery=sender.describe(),
                 clock=clock.mode,
                 now=clock.now().isoformat(),
+                event_loop=loop_name(),
                 database=settings.database_url,
                 shortcodes=sorted(catalogs),
                 **_clock_note(settings, database.virtual_now),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Sequence
@@ -12,7 +11,7 @@ from typing import Any, NoReturn
 import httpx
 
 from carrier_rules import CatalogError
-from gateway import __version__
+from gateway import __version__, event_loop
 from gateway.adapters.mqtt import parse_mo
 from gateway.cli_harness import HARNESS_COMMANDS, add_harness_commands, run_harness_command
 from gateway.cli_settings import SettingsProblem, Sources, add_setting_flags, load_settings
@@ -84,7 +83,7 @@ def _serve(args: argparse.Namespace) -> int:
         _say(*exc.lines)
         return 2
     try:
-        asyncio.run(serve(settings, fresh=args.fresh))
+        event_loop.run(serve(settings, fresh=args.fresh))
     except SettingError as exc:
         _say(f"{sources.given(exc.setting, getattr(settings, exc.setting, None))}: {exc.reason}")
         return 2

@@ -35,7 +35,17 @@ __all__ = [
 HELP: dict[str, str] = {
     "mqtt_url": "mqtt://[user:pass@]host:port; unset: the broker on 127.0.0.1:1883, else an embedded one",
     "mqtt_protocol": "5, 3.1.1, or auto (5, falling back to 3.1.1)",
-    "mqtt_client_id": "the gateway's persistent MQTT session",
+    "mqtt_client_id": (
+        "the gateway's persistent MQTT session (with several instances: <id>-<instance id>)"
+    ),
+    "instance_id": (
+        "this gateway among several on one PostgreSQL database; unset: the host name"
+        " (then -2, -3...)"
+    ),
+    "mqtt_share_group": (
+        "MQTT v5 shared subscription group MOs are spread over ($share/<group>/sms/mo/#);"
+        " unset: scgw on PostgreSQL, none on SQLite; empty: none"
+    ),
     "http_host": "address of the HTTP API and the console",
     "api_token": "required when the HTTP host is not a loopback address (at least 16 characters)",
     "http_port": "HTTP port (0 picks a free one, logged)",
@@ -86,6 +96,8 @@ _SHOWN_DEFAULTS = {
     "mqtt_url": "unset",
     "smtp_users": "{}",
     "smpp_accounts": "the demo accounts",
+    "instance_id": "the host name",
+    "mqtt_share_group": "scgw on PostgreSQL",
 }
 #: a setting with its own flag name (repeatable)
 _APPENDED = {"catalogs": "--catalog"}

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import carrier_rules
 from gateway.adapters.mqtt_connection import MqttEndpoint, parse_mqtt_url
+from gateway.adapters.postgres_url import is_postgres_url
 from gateway.adapters.smpp.outcomes import parse_outcomes
 from gateway.adapters.smtp_relay import parse_relay_url
 
@@ -35,6 +36,8 @@ DEFAULT_CATALOGS = [DEFAULT_CATALOG] + [
 DEFAULT_SUPPORT_POLICY = _CATALOGS / "support.toml"
 #: the shortest ``SCGW_API_TOKEN`` accepted (a token guards the API off loopback)
 MIN_TOKEN_LENGTH = 16
+#: an instance id or a share group: a word that fits in an MQTT client id and topic level
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,48}$")
 _DOMAIN = re.compile(
     r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
@@ -50,6 +53,12 @@ class Settings(BaseSettings):
     mqtt_ca_file: FilePath | None = None
     mqtt_protocol: Literal["auto", "3.1.1", "5"] = "auto"
     mqtt_client_id: str = "scgw-gateway"
+    #: this instance among several on one PostgreSQL database (``scgw serve
+    #: --instance-id A``); unset: generated (the host name, then ``-2``, ``-3``...)
+    instance_id: str | None = None
+    #: the MQTT v5 shared subscription group MOs are spread over (``$share/<group>/...``);
+    #: unset: ``scgw`` on PostgreSQL, none on SQLite; empty: none
+    mqtt_share_group: str | None = None
     http_host: str = "127.0.0.1"
     #: required when ``http_host`` is not a loopback address: the console and the API ask for it
     api_token: SecretStr | None = None
@@ -117,6 +126,26 @@ class Settings(BaseSettings):
         if value is None or value == "":
             return None
         parse_mqtt_url(value)  # raises ValueError with the reason
+        return value
+
+    @field_validator("instance_id")
+    @classmethod
+    def _instance_id(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not _NAME.match(value):
+            raise ValueError(
+                f"expected 1 to 48 letters, digits, '-' or '_' (e.g. A or gw-2), got {value!r}"
+            )
+        return value
+
+    @field_validator("mqtt_share_group")
+    @classmethod
+    def _share_group(cls, value: str | None) -> str | None:
+        if value is not None and value != "" and not _NAME.match(value):
+            raise ValueError(
+                f"expected 1 to 48 letters, digits, '-' or '_' (e.g. scgw), got {value!r}"
+            )
         return value
 
     @model_validator(mode="after")
@@ -217,6 +246,16 @@ class Settings(BaseSettings):
             return None
         endpoint = parse_mqtt_url(self.mqtt_url)
         return replace(endpoint, ca_file=self.mqtt_ca_file)
+
+    @property
+    def on_postgres(self) -> bool:
+        return is_postgres_url(self.database_url)
+
+    def share_group(self) -> str | None:
+        """The shared subscription group MOs come through, if any (see ``mqtt_share_group``)."""
+        if self.mqtt_share_group is None:
+            return "scgw" if self.on_postgres else None
+        return self.mqtt_share_group or None
 
     def virtual_start(self, wall_now: datetime) -> datetime:
         return self.clock_start or wall_now

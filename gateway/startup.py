@@ -1,10 +1,9 @@
 """Opening the database at start-up: one gateway per file, and the clock it was run with.
 
-A SQLite file is locked (``<file>.lock``) for the gateway's life. A PostgreSQL database
-is not: it is a server's to share, and the lock file guards only a local file (running
-several gateways on one PostgreSQL database is issue 16's next part; meanwhile a
-concurrent update of the same row fails its REPEATABLE READ transaction rather than
-being lost).
+A SQLite file is locked (``<file>.lock``) for the gateway's life: one gateway per file.
+A PostgreSQL database is shared by any number of gateways, each with an instance id of
+its own, held as an advisory lock for its life (``postgres_instances``): a second
+gateway with a running one's id is refused, as a second one on a SQLite file is.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from pathlib import Path
 import structlog
 
 from gateway.adapters.lockfile import LockHeld, PidLock
+from gateway.adapters.postgres_instances import InstanceHeld, InstanceLease
 from gateway.adapters.postgres_store import PostgresStore
 from gateway.adapters.storage import AnyStore, store_for
 from gateway.errors import SettingError, StorageError
@@ -76,12 +76,23 @@ def _lock(path: Path) -> PidLock:
 
 def lock_database(settings: Settings, stack: contextlib.ExitStack) -> AnyStore:
     """The store for ``SCGW_DATABASE_URL``, a SQLite file locked for this process's life
-    (released when ``stack`` closes); not opened yet."""
+    (released when ``stack`` closes), or this gateway's instance id taken on a PostgreSQL
+    database; not opened yet."""
     try:
         store = store_for(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     except StorageError as exc:
         raise SettingError("database_url", str(exc)) from exc
-    if not isinstance(store, PostgresStore) and store.path != ":memory:":
+    if isinstance(store, PostgresStore):
+        lease = InstanceLease(settings.database_url, wanted=settings.instance_id)
+        try:
+            lease.acquire()
+        except InstanceHeld as exc:
+            raise SettingError("instance_id", str(exc)) from exc
+        except StorageError as exc:
+            raise SettingError("database_url", str(exc)) from exc
+        stack.callback(lease.release)
+        store.instance = lease.instance
+    elif store.path != ":memory:":
         stack.callback(_lock(Path(store.path)).release)
     return store
 

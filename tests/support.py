@@ -20,7 +20,7 @@ from typing import Any
 import aiomqtt
 import httpx
 
-__all__ = ["GatewayProcess", "Mosquitto", "free_port", "mqtt_client", "next_json"]
+__all__ = ["GatewayProcess", "Mosquitto", "free_port", "mqtt_client", "next_json", "read_events"]
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
@@ -171,3 +171,15 @@ def running(*things: Mosquitto | GatewayProcess) -> Iterator[None]:
     finally:
         for thing in reversed(things):
             thing.stop()
+
+
+async def read_events(lines: AsyncIterator[str], count: int) -> list[dict[str, Any]]:
+    """The next ``count`` events of a Server-Sent Events stream (``/api/events``), decoded
+    (comments skipped); fewer if the stream ends first."""
+    events: list[dict[str, Any]] = []
+    async for line in lines:
+        if line.startswith("data: "):
+            events.append(json.loads(line[6:]))
+            if len(events) == count:
+                break
+    return events

@@ -31,6 +31,8 @@ from gateway.adapters.mqtt_connection import (
     make_client,
     worth_other_version,
 )
+from gateway.adapters.mqtt_io import gulp_io
+from gateway.adapters.mqtt_publish import PublishBatch
 from gateway.domain.model import InboundSms, Outgoing, UsageEvent
 from gateway.errors import GatewayError
 from gateway.service.inbound import Inbound
@@ -52,7 +54,7 @@ T = TypeVar("T")
 MO_TOPIC = "sms/mo/#"
 USAGE_TOPIC = "usage/+"
 ERROR_TOPIC = "sms/errors"
-PUBLISH_WINDOW = 256
+PUBLISH_WINDOW = 1000  # the client's max_inflight_messages
 #: connection attempts back off from RETRY_FIRST seconds, doubling, to RETRY_MAX: a
 #: broker that comes back is found within a second
 RETRY_FIRST, RETRY_MAX = 0.1, 1.0
@@ -94,10 +96,6 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-def _acknowledged(task: asyncio.Future[None]) -> bool:
-    return task.done() and not task.cancelled() and task.exception() is None
-
-
 class MqttTransport:
     """Connects to the broker, feeds MOs to the service and publishes MTs.
 
@@ -107,10 +105,20 @@ class MqttTransport:
     """
 
     def __init__(
-        self, *, endpoint: MqttEndpoint, client_id: str, protocol: Protocol, tz: tzinfo
+        self,
+        *,
+        endpoint: MqttEndpoint,
+        client_id: str,
+        protocol: Protocol,
+        tz: tzinfo,
+        share_group: str | None = None,
     ) -> None:
         self.endpoint = endpoint
         self._client_id = client_id
+        # several gateways: MOs and usage events spread over them (MQTT v5 shared
+        # subscription), each delivered to one
+        share = "" if share_group is None else f"$share/{share_group}/"
+        self._topics = (share + MO_TOPIC, share + USAGE_TOPIC)
         self._protocol = protocol
         self._tz = tz
         self._link: _Link | None = None
@@ -218,8 +226,9 @@ class MqttTransport:
         raise aiomqtt.MqttError("no MQTT version to try")
 
     async def _start(self, client: aiomqtt.Client, version: Version) -> _Link:
-        await client.subscribe(MO_TOPIC, qos=1)
-        await client.subscribe(USAGE_TOPIC, qos=1)
+        gulp_io(client)
+        for topic in self._topics:
+            await client.subscribe(topic, qos=1)
         link = _Link(client, version, asyncio.get_running_loop().create_future())
         # the moment paho sees the connection go, calls waiting on it fail (_Link.call)
         client._disconnected.add_done_callback(lambda gone: self._drop(link, gone))
@@ -351,27 +360,27 @@ class MqttTransport:
 
     async def _publish_on(self, link: _Link, messages: list[Outgoing]) -> list[Outgoing]:
         """Publish on one connection; returns what is left if it fails part way."""
-        # Windows of PUBLISH_WINDOW: aiomqtt scans its pending calls on every publish,
-        # so one gather of thousands costs quadratic time.
+        # Windows of PUBLISH_WINDOW (paho's in-flight limit): one future per window, see
+        # ``mqtt_publish``.
+        tz = self._tz
         for start in range(0, len(messages), PUBLISH_WINDOW):
             window = messages[start : start + PUBLISH_WINDOW]
-            sent = [
-                asyncio.ensure_future(
-                    link.client.publish(f"sms/mt/{m.msisdn}", mt_payload(m, self._tz), qos=1)
-                )
-                for m in window
-            ]
+            items = [(f"sms/mt/{m.msisdn}", mt_payload(m, tz)) for m in window]
+            batch: PublishBatch | None = None
             try:
-                await link.call(asyncio.gather(*sent))
+                batch = PublishBatch(link.client, items)
+                await link.call(batch.wait())
             except aiomqtt.MqttError as exc:
-                for task in sent:
-                    task.cancel()
-                left = [m for m, task in zip(window, sent, strict=True) if not _acknowledged(task)]
+                acked = batch.acked if batch is not None else [False] * len(window)
+                left = [m for m, done in zip(window, acked, strict=True) if not done]
                 left += messages[start + PUBLISH_WINDOW :]
                 log.info("mt_publish_interrupted", error=describe_error(exc), left=len(left))
                 if not link.lost.done():  # the connection is up: pause rather than spin
                     await asyncio.wait((link.lost,), timeout=RETRY_FIRST)
                 return left
+            finally:
+                if batch is not None:
+                    batch.close()
         return []
 
     async def publish_event(self, topic: str, event: dict[str, Any], attempts: int = 5) -> None:

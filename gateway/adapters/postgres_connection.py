@@ -5,6 +5,9 @@ The repositories (``sqlite_*.py``) are written in the SQL both engines accept:
 differs is small and is translated here, once per statement text (cached):
 
 - placeholders: ``?`` becomes ``%s`` (and a literal ``%`` becomes ``%%``);
+- a row claim (``CLAIM_ROWS``), a comment to SQLite (whose writer is alone anyway),
+  becomes ``FOR UPDATE OF <table> SKIP LOCKED``: rows another transaction claimed are
+  skipped, so gateways sharing the database split due work instead of queueing on it;
 - ``LIKE`` becomes ``ILIKE``: SQLite's LIKE ignores the case of ASCII letters;
 - values: a Python ``bool`` is stored as the integer 0 or 1 (the columns are
   integers, as in SQLite) and a ``sum()`` of integers, which PostgreSQL types
@@ -22,8 +25,11 @@ import psycopg
 from psycopg.adapt import Dumper
 from psycopg.types.numeric import NumericLoader
 
-__all__ = ["PostgresConnection", "translate"]
+from gateway.adapters.sqlite_codec import CLAIM_ROWS
 
+__all__ = ["CLAIM_ROWS", "PostgresConnection", "translate"]
+
+_CLAIM = re.compile(r"/\* claim (\w+) \*/")
 _PLACEHOLDER = re.compile(r"\?")
 _LIKE = re.compile(r"\bLIKE\b")
 _cache: dict[str, str] = {}
@@ -34,6 +40,7 @@ def translate(sql: str) -> str:
     done = _cache.get(sql)
     if done is None:
         done = _LIKE.sub("ILIKE", _PLACEHOLDER.sub("%s", sql.replace("%", "%%")))
+        done = _CLAIM.sub(r"FOR UPDATE OF \1 SKIP LOCKED", done)
         _cache[sql] = done
     return done
 

@@ -5,25 +5,35 @@ worker thread; each ``transaction`` is ``BEGIN ISOLATION LEVEL REPEATABLE READ``
 ``COMMIT`` around the same repositories (``SqliteSession`` over a
 ``PostgresConnection``), whose buffered writes go out with ``executemany`` (psycopg
 pipelines the batch).
+
+Several gateways may share the database (docs/scale-out.md): a transaction that lost a
+race with another (a serialization failure, a deadlock) is run again at once, and the
+subscribers a unit of work names (``serialise``) are locked, one after the other in a
+fixed order, before its snapshot is taken, so that two MO batches touching the same
+subscriber queue instead of failing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import random
+import time
+import zlib
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
 from gateway.adapters.postgres_connection import PostgresConnection, configure
+from gateway.adapters.postgres_instances import ADOPT_OUTBOX, INSTANCE_LOCKS
+from gateway.adapters.postgres_url import is_postgres_url, redacted
 from gateway.adapters.schema import migrations
 from gateway.adapters.sqlite_session import SqliteSession
 from gateway.errors import StorageError, StorageUnavailable
 
-__all__ = ["PostgresStore", "is_postgres_url"]
+__all__ = ["PostgresStore", "is_postgres_url", "redacted"]
 
 T = TypeVar("T")
 
@@ -34,10 +44,12 @@ _MIGRATION_LOCK = 0x5C67_0001
 #: a read-only transaction (a standby, default_transaction_read_only)
 _UNAVAILABLE_STATES = frozenset({"25006"})
 _BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ"
-
-
-def is_postgres_url(url: str) -> bool:
-    return url.startswith(("postgresql://", "postgres://"))
+#: the first key of a subscriber's advisory lock (the second: a CRC of the MSISDN)
+_SUBSCRIBER_LOCKS = 0x5C67_0003
+#: a transaction that lost a race with another gateway's is run again this many times
+#: at once (after a few random milliseconds) before the service is told to hold it
+_RETRIES = 8
+_RACE_LOST = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
 
 
 def _unavailable(exc: psycopg.Error) -> StorageUnavailable | None:
@@ -49,25 +61,15 @@ def _unavailable(exc: psycopg.Error) -> StorageUnavailable | None:
     return None
 
 
-def redacted(url: str) -> str:
-    """``url`` without its password (for messages and logs)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" if parts.username else host
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 class PostgresStore:
     """The ``Store`` port on a PostgreSQL database (``postgresql://user@host/db``)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, instance: str = "") -> None:
         if not is_postgres_url(url):
             raise StorageError(f"not a PostgreSQL URL: {redacted(url)!r}")
         self._url = url
+        #: this gateway among those sharing the database: its outbox rows are its own
+        self.instance = instance
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scgw-postgres")
         self._conn: psycopg.Connection[Any] | None = None
 
@@ -152,10 +154,40 @@ class PostgresStore:
                 raise unavailable from exc
             raise
 
-    async def transaction(self, work: Callable[[Any], T], *, durable: bool = True) -> T:
+    def _session(self, conn: psycopg.Connection[Any]) -> SqliteSession:
+        return SqliteSession(PostgresConnection(conn), owner=self.instance)
+
+    def _retried(self, run: Callable[[], T]) -> T:
+        """``run`` again when it lost a race with another gateway's transaction."""
+        for attempt in range(_RETRIES):
+            try:
+                return run()
+            except _RACE_LOST:
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+        return run()
+
+    async def transaction(
+        self, work: Callable[[Any], T], *, durable: bool = True, serialise: Collection[str] = ()
+    ) -> T:
+        # a subscriber's lock key; sorted, so that two gateways never wait on each other
+        keys = sorted({zlib.crc32(m.encode()) - 0x8000_0000 for m in serialise})
+
         def run() -> T:
             conn = self._connection()
-            session = SqliteSession(PostgresConnection(conn))
+            try:
+                if keys:  # before BEGIN: the snapshot sees what the last holder committed
+                    conn.cursor().executemany(
+                        "SELECT pg_advisory_lock(%s::int, %s::int)",
+                        [(_SUBSCRIBER_LOCKS, k) for k in keys],
+                    )
+                return in_transaction(conn)
+            finally:
+                if keys and not conn.closed:
+                    with contextlib.suppress(psycopg.Error):
+                        conn.execute("SELECT pg_advisory_unlock_all()")
+
+        def in_transaction(conn: psycopg.Connection[Any]) -> T:
+            session = self._session(conn)
             conn.execute(_BEGIN)
             try:
                 if not durable:  # safe to lose on a crash: do not wait for the WAL flush
@@ -169,14 +201,34 @@ class PostgresStore:
                 raise
             return result
 
-        return await self._run(lambda: self._guarded(run))
+        return await self._run(lambda: self._guarded(lambda: self._retried(run)))
+
+    async def adopt_outbox(self, limit: int) -> int:
+        """Take over up to ``limit`` unpublished outbox rows of instances no longer
+        running (their lock is gone); returns how many. Publish them as this one's."""
+
+        def run() -> int:
+            conn = self._connection()
+            conn.execute(_BEGIN)
+            try:
+                cursor = conn.execute(
+                    ADOPT_OUTBOX, {"ns": INSTANCE_LOCKS, "me": self.instance, "limit": limit}
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute("ROLLBACK")
+                raise
+            return cursor.rowcount
+
+        return await self._run(lambda: self._guarded(lambda: self._retried(run)))
 
     async def query(self, work: Callable[[Any], T]) -> T:
         def run() -> T:
             conn = self._connection()
             conn.execute(_BEGIN)  # one snapshot for every read of the work
             try:
-                result = work(SqliteSession(PostgresConnection(conn)))
+                result = work(self._session(conn))
                 conn.execute("COMMIT")  # as on SQLite, a query's unbuffered writes stand
             except BaseException:
                 with contextlib.suppress(psycopg.Error):

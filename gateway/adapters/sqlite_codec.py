@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ["Row", "from_micros", "micros", "opt_dt", "opt_micros"]
+__all__ = ["CLAIM_ROWS", "Row", "from_micros", "micros", "opt_dt", "opt_micros"]
+
+#: appended to a SELECT whose rows the transaction claims (``{}``: the table's alias): a
+#: comment to SQLite, whose one writer is alone anyway; ``FOR UPDATE OF <alias> SKIP
+#: LOCKED`` on PostgreSQL (``postgres_connection.translate``)
+CLAIM_ROWS = "/* claim {} */"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Row = tuple[Any, ...]

@@ -16,8 +16,8 @@ INSERT_INBOUND = (
     "INSERT INTO inbound (msisdn, id, shortcode, text, received_at) VALUES (?, ?, ?, ?, ?)"
 )
 INSERT_OUTBOX = (
-    f"INSERT INTO outbox ({_OUTBOX_COLUMNS}, answer)"  # noqa: S608
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO outbox ({_OUTBOX_COLUMNS}, answer, owner)"  # noqa: S608
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -35,12 +35,17 @@ def _outgoing(row: Row) -> Outgoing:
 
 
 class SqliteOutbox:
-    """The ``Outbox`` port and the ``OutboxReads`` model."""
+    """The ``Outbox`` port and the ``OutboxReads`` model.
 
-    __slots__ = ("_buffer", "_inbound", "_outbox", "_recorded")
+    Rows belong to ``owner``, the instance that commits them ('' for a single gateway):
+    ``unpublished`` reads that instance's own (docs/scale-out.md).
+    """
 
-    def __init__(self, buffer: WriteBuffer) -> None:
+    __slots__ = ("_buffer", "_inbound", "_outbox", "_owner", "_recorded")
+
+    def __init__(self, buffer: WriteBuffer, owner: str = "") -> None:
         self._buffer = buffer
+        self._owner = owner
         self._inbound = buffer.appended(INSERT_INBOUND)
         self._outbox = buffer.appended(INSERT_OUTBOX)
         #: MOs recorded in this transaction: only those need the buffered writes flushed
@@ -58,6 +63,7 @@ class SqliteOutbox:
                 m.segments,
                 micros(m.at),
                 int(answer),
+                self._owner,
             )
         )
         self._buffer.dirty = True
@@ -94,8 +100,9 @@ class SqliteOutbox:
 
     def unpublished(self, limit: int) -> list[Outgoing]:
         rows = self._buffer.read(
-            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE published = 0 ORDER BY seq LIMIT ?",  # noqa: S608
-            (limit,),
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox"  # noqa: S608
+            " WHERE published = 0 AND owner = ? ORDER BY seq LIMIT ?",
+            (self._owner, limit),
         ).fetchall()
         return [_outgoing(r) for r in rows]
 

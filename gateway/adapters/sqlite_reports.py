@@ -13,7 +13,11 @@ from gateway.adapters.sqlite_subscribers import SUBSCRIBER_COLUMNS, subscriber_o
 from gateway.domain.events import LiveEvent
 from gateway.domain.model import ChargeRecord, MessageRecord, Subscriber
 
-__all__ = ["SqliteActivityLog", "SqliteConsole", "SqliteReports"]
+__all__ = ["INSERT_ACTIVITY", "SqliteActivityLog", "SqliteConsole", "SqliteReports"]
+
+INSERT_ACTIVITY = (
+    "INSERT INTO activity (kind, msisdn, package, amount, status, at) VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 _ACTIVE_AT = (
     "SELECT count(*) FROM subscriptions WHERE started_at <= ?"
@@ -38,18 +42,18 @@ def _activity(r: Row) -> LiveEvent:
 
 
 class SqliteActivityLog:
-    """The ``ActivityLog`` port (rare: written at once)."""
+    """The ``ActivityLog`` port: buffered appends (every cancellation writes one, so a
+    write at once would flush a whole batch's buffered rows a row at a time)."""
 
-    __slots__ = ("_write",)
+    __slots__ = ("_buffer", "_rows")
 
     def __init__(self, buffer: WriteBuffer) -> None:
-        self._write = buffer.write
+        self._buffer = buffer
+        self._rows = buffer.appended(INSERT_ACTIVITY)
 
     def add(self, event: LiveEvent) -> None:
         f = event.fields
-        self._write(
-            "INSERT INTO activity (kind, msisdn, package, amount, status, at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+        self._rows.append(
             (
                 event.kind,
                 f.get("msisdn"),
@@ -57,8 +61,9 @@ class SqliteActivityLog:
                 f.get("amount"),
                 f.get("status"),
                 micros(event.at),
-            ),
+            )
         )
+        self._buffer.dirty = True
 
 
 class SqliteConsole:

@@ -25,7 +25,12 @@ from gateway.adapters.sqlite_mail import INSERT_MAIL, SqliteMail, SqliteMailbox,
 from gateway.adapters.sqlite_outbox import INSERT_INBOUND, INSERT_OUTBOX, SqliteOutbox
 from gateway.adapters.sqlite_policy import SqliteConversations, SqliteUsage
 from gateway.adapters.sqlite_recording import SqliteRecording
-from gateway.adapters.sqlite_reports import SqliteActivityLog, SqliteConsole, SqliteReports
+from gateway.adapters.sqlite_reports import (
+    INSERT_ACTIVITY,
+    SqliteActivityLog,
+    SqliteConsole,
+    SqliteReports,
+)
 from gateway.adapters.sqlite_smsc import SqliteSmsc
 from gateway.adapters.sqlite_subscribers import (
     UPSERT_SUBSCRIBER,
@@ -56,6 +61,7 @@ _FLUSH_ORDER = (
     _UPSERT_META,
     INSERT_MAIL,
     UPSERT_HANDSET,
+    INSERT_ACTIVITY,
 )
 
 
@@ -104,14 +110,14 @@ class SqliteSession:
         "usage",
     )
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, owner: str = "") -> None:
         buffer = WriteBuffer(conn, _FLUSH_ORDER)
         #: send every buffered write (the store calls it before COMMIT)
         self.flush = buffer.flush
         self.subscribers = SqliteSubscribers(buffer)
         self.subscriptions = SqliteSubscriptions(buffer)
         self.billing = SqliteBilling(buffer)
-        self.outbox = SqliteOutbox(buffer)
+        self.outbox = SqliteOutbox(buffer, owner)
         self.meta = SqliteMeta(buffer)
         self.handsets = SqliteHandsets(buffer)
         self.activity = SqliteActivityLog(buffer)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -178,7 +178,10 @@ class SqliteStore:
             raise StorageError("the store is not open")
         return SqliteSession(self._conn)
 
-    async def transaction(self, work: Callable[[Any], T], *, durable: bool = True) -> T:
+    async def transaction(
+        self, work: Callable[[Any], T], *, durable: bool = True, serialise: Collection[str] = ()
+    ) -> T:
+        # ``serialise`` needs nothing here: one writer holds the file at a time
         def run() -> T:
             session = self._session()
             conn = self._conn

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.adapters.sqlite_buffer import WriteBuffer
-from gateway.adapters.sqlite_codec import Row, from_micros, micros, opt_dt, opt_micros
+from gateway.adapters.sqlite_codec import CLAIM_ROWS, Row, from_micros, micros, opt_dt, opt_micros
 from gateway.domain.model import Subscriber, Subscription
 
 __all__ = [
@@ -220,7 +220,10 @@ class SqliteSubscriptions:
             f"SELECT {_SUBSCRIPTION_OF_S}, {_SUBSCRIBER_OF_B}"  # noqa: S608
             " FROM subscriptions s JOIN subscribers b ON b.msisdn = s.msisdn"
             " WHERE s.next_action_at IS NOT NULL AND s.next_action_at <= ?"
-            " ORDER BY s.next_action_at, s.id LIMIT ?",
+            " ORDER BY s.next_action_at, s.id LIMIT ?"
+            # PostgreSQL: the rows are claimed for this transaction; another gateway on
+            # the database takes the next ones instead of waiting (docs/scale-out.md)
+            f" {CLAIM_ROWS.format('s')}",
             (micros(until), limit),
         ).fetchall()
         known = self._buffer.subscribers

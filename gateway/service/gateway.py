@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -112,7 +112,12 @@ class GatewayService:
         health: Health | None = None,
         metrics: Metrics | None = None,
         rate_limiter: MoRateLimiter | None = None,
+        shared: bool = False,
+        adopt_outbox: Callable[[int], Awaitable[int]] | None = None,
     ) -> None:
+        """``shared``: other gateways run on the same database (docs/scale-out.md): the
+        virtual clock is theirs too; ``adopt_outbox`` takes over the replies an instance
+        that died left unpublished (``Outbox``)."""
         self.engine = engine
         self.clock = clock
         self._store = store
@@ -134,6 +139,7 @@ class GatewayService:
             durable=self._durable,
             metrics=self.metrics,
             memory=outbox_memory,
+            adopt=adopt_outbox,
         )
         self.reads = Reads(store)
         self.handsets = HandsetStates(store=store, clock=clock, events=self.events)
@@ -147,7 +153,9 @@ class GatewayService:
             events=self.events,
             on_commit=lambda: self._on_commit(),
             due_chunk=due_chunk,
+            shared=shared,
         )
+        self._shared = shared
         self._time_lock = self.time.lock  # MOs, due work and clock moves take turns
         self.limiter = rate_limiter or MoRateLimiter(rate=0, burst=1)
         self.intake = Intake(
@@ -167,9 +175,12 @@ class GatewayService:
 
     # -- lifecycle --------------------------------------------------------------------
 
-    async def _commit(self, work: Callable[[Transaction, Effects], T]) -> T:
+    async def _commit(
+        self, work: Callable[[Transaction, Effects], T], *, serialise: Collection[str] = ()
+    ) -> T:
         """Run ``work`` in one transaction with that transaction's ``Effects``; publish its
-        live events once it committed (nothing of a rolled-back transaction is shown)."""
+        live events once it committed (nothing of a rolled-back transaction is shown).
+        ``serialise``: the subscribers it changes (``Store.transaction``)."""
         record = self.events.listening
 
         def run(tx: Transaction) -> tuple[T, tuple[list[LiveEvent], Counter[str]]]:
@@ -178,7 +189,7 @@ class GatewayService:
             return result, (fx.events, fx.tally)
 
         started = asyncio.get_running_loop().time()
-        result, (events, counts) = await self._store.transaction(run)
+        result, (events, counts) = await self._store.transaction(run, serialise=serialise)
         self.metrics.commit_seconds.observe(asyncio.get_running_loop().time() - started)
         self.metrics.count_commit(counts)
         self.events.publish(events, counts)
@@ -196,6 +207,8 @@ class GatewayService:
         await self.run_due(self.clock.now())  # what fell due while we were down
         if self.clock.mode == "real":
             self._spawn(self.time.run, "scgw-scheduler")
+        elif self._shared:
+            self._spawn(self.time.follow, "scgw-clock")
         return self
 
     def _spawn(self, loop: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:

@@ -50,7 +50,7 @@ class Intake:
         self,
         *,
         engine: Engine,
-        commit: Callable[[Callable[[Transaction, Effects], Any]], Awaitable[Any]],
+        commit: Callable[..., Awaitable[Any]],
         durable: Durable,
         lock: asyncio.Lock,
         outbox: Outbox,
@@ -76,7 +76,6 @@ class Intake:
         self._after_commit = after_commit
         self._inbox: asyncio.Queue[_Pending] = asyncio.Queue()
         self._busy = False  # a batch is being processed
-        self._mo_counters: dict[tuple[str, str], Any] = {}
 
     async def idle(self) -> None:
         """Wait until every MO taken in so far is committed and answered."""
@@ -98,11 +97,7 @@ class Intake:
         return future
 
     def _count_mo(self, shortcode: str, outcome: str, n: int = 1) -> None:
-        counter = self._mo_counters.get((shortcode, outcome))
-        if counter is None:
-            counter = self._metrics.mo.labels(shortcode, outcome)
-            self._mo_counters[(shortcode, outcome)] = counter
-        counter.inc(n)
+        self._metrics.child(self._metrics.mo, shortcode, outcome).inc(n)
 
     async def run(self) -> None:
         """Process batches until cancelled."""
@@ -175,7 +170,8 @@ class Intake:
             nonlocal now
             now = self._event_time()  # a batch held through an outage runs when it can
             done: tuple[list[Outgoing], list[SmsResult | BaseException]]
-            done = await self._commit(run_all)
+            # several gateways: the batch's subscribers are locked for it (scale-out.md)
+            done = await self._commit(run_all, serialise={i.sms.msisdn for i in batch})
             return done
 
         try:
@@ -191,7 +187,11 @@ class Intake:
                 one_by_one.append(
                     await self._durable.run(
                         "mo",
-                        partial(self._commit, self._handle_one(item.sms, now)),
+                        partial(
+                            self._commit,
+                            self._handle_one(item.sms, now),
+                            serialise=(item.sms.msisdn,),
+                        ),
                     )
                 )
             except Exception as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client import Counter as PromCounter
@@ -69,14 +70,24 @@ class Metrics:
         self.ready = Gauge(
             "scgw_ready", "Readiness of each component (1 ready, 0 not)", ["component"], registry=r
         )
+        self._children: dict[tuple[Any, tuple[str, ...]], Any] = {}
+
+    def child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, looked up once (prometheus-client takes a lock and
+        builds a key on every ``labels`` call)."""
+        key = (metric, labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
 
     def count_commit(self, counts: Counter[str]) -> None:
         """Add one committed transaction's tally of engine events."""
         for kind, n in counts.items():
             if kind.startswith("charge_"):
-                self.charges.labels(kind.removeprefix("charge_")).inc(n)
+                self.child(self.charges, kind.removeprefix("charge_")).inc(n)
             elif kind in _RENEWAL_KINDS:
-                self.renewals.labels(_RENEWAL_KINDS[kind]).inc(n)
+                self.child(self.renewals, _RENEWAL_KINDS[kind]).inc(n)
             elif kind == "price_notice":
                 self.price_notices.inc(n)
 

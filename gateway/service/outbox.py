@@ -5,14 +5,19 @@ handed over in memory; past ``memory`` waiting (a burst of renewals) or after a 
 they are read back from the database instead, so memory stays bounded and nothing
 committed is ever skipped. A publish that fails is retried with backoff; a mark lost on
 a power cut only means a message is published again, with the same id.
+
+Several gateways on one database (docs/scale-out.md): each publishes the rows it
+committed; with ``adopt`` it also looks every ``sweep`` seconds for rows an instance
+that died left unpublished, takes them over and publishes them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 
 import structlog
@@ -49,12 +54,16 @@ class Outbox:
         durable: Durable,
         metrics: Metrics,
         memory: int = 20_000,
+        adopt: Callable[[int], Awaitable[int]] | None = None,
+        sweep: float = 2.0,
     ) -> None:
         self._store = store
         self._publisher = publisher
         self._durable = durable
         self._metrics = metrics
         self._memory = memory
+        self._adopt = adopt
+        self._sweep = None if adopt is None else sweep
         self._queue: collections.deque[Outgoing] = collections.deque()
         self._signal = asyncio.Event()
         self._backlog = True  # start by publishing what a previous run left
@@ -97,6 +106,12 @@ class Outbox:
             if not batch and self._backlog:
                 await self._burst.wait()
                 seen = self._skipped
+                if self._adopt is not None:
+                    adopted = await self._durable.run(
+                        "outbox_adopt", partial(self._adopt, _PUBLISH_BATCH)
+                    )
+                    if adopted:
+                        log.info("outbox_adopted", messages=adopted)
                 batch = await self._durable.run(
                     "outbox_read",
                     partial(self._store.query, partial(_unpublished, limit=_PUBLISH_BATCH)),
@@ -109,11 +124,15 @@ class Outbox:
                 if not self._queue and not self._backlog:
                     self._idle.set()
                     self._signal.clear()
-                    await self._signal.wait()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self._sweep):
+                            await self._signal.wait()
+                    if not self._signal.is_set():  # a sweep: what did others leave?
+                        self._backlog = True
                 continue
             await self._publish_until_done(batch)
             for shortcode, n in Counter(m.shortcode for m in batch).items():
-                self._metrics.mt.labels(shortcode).inc(n)
+                self._metrics.child(self._metrics.mt, shortcode).inc(n)
             for m in batch:
                 log.info(
                     "mt_published",

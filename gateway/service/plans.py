@@ -78,10 +78,13 @@ def holding(sub: Subscription) -> Holding:
 
 
 def holding_inputs(sub: Subscription, decision: CancelDecision) -> dict[str, object]:
-    """A cancellation decision's inputs, recorded with the refund or fee it books."""
+    """A cancellation decision's inputs, recorded with the refund or fee it books (its
+    instants in the zone the rules decided in, whatever zone storage gave them back in)."""
+    zone = decision.ends_at.tzinfo
+    first_paid_at = None if sub.first_paid_at is None else sub.first_paid_at.astimezone(zone)
     return {
         "decision": decision.rule,
-        "first_paid_at": None if sub.first_paid_at is None else sub.first_paid_at.isoformat(),
+        "first_paid_at": None if first_paid_at is None else first_paid_at.isoformat(),
         "last_paid_amount": sub.last_paid_amount,
         "periods_paid": sub.periods_paid,
         "used_since_last_payment_bytes": sub.used_since_paid,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -126,10 +126,18 @@ class Queries(Protocol):
 class Store(Protocol):
     """Durable state. Work runs serialised, one transaction at a time."""
 
-    async def transaction(self, work: Callable[[Transaction], T], *, durable: bool = True) -> T:
+    async def transaction(
+        self,
+        work: Callable[[Transaction], T],
+        *,
+        durable: bool = True,
+        serialise: Collection[str] = (),
+    ) -> T:
         """Run ``work`` atomically. ``durable=False`` may skip the flush to disk: for
         bookkeeping that is safe to lose on a power cut (it becomes durable with the
-        next durable commit)."""
+        next durable commit). ``serialise``: the MSISDNs whose state the work changes;
+        a store shared by several gateways runs works on the same subscriber one after
+        the other (docs/scale-out.md)."""
         ...
 
     async def query(self, work: Callable[[Queries], T]) -> T: ...

@@ -38,7 +38,11 @@ def parser() -> argparse.ArgumentParser:
         " started here, on free ports, in a temporary folder).",
     )
     add = p.add_argument
-    add("--only", default=",".join(SECTIONS), help="sections: mqtt,scale,startup,renewals,smpp")
+    add(
+        "--only",
+        default=",".join(SECTIONS),
+        help="sections: mqtt,scale,startup,renewals,smpp,instances",
+    )
     add("--quick", action="store_true", help="tiny sizes (the test suite's smoke run)")
     add(
         "--json",
@@ -129,6 +133,7 @@ def _meta(cfg: Config) -> Json:
 
 
 def _runners() -> dict[str, Callable[[Context], object]]:
+    from benchmarks.instances import instances_section
     from benchmarks.mqtt import mqtt_section
     from benchmarks.renewals import renewals_section
     from benchmarks.scale import scale_section, startup_section
@@ -140,6 +145,7 @@ def _runners() -> dict[str, Callable[[Context], object]]:
         "startup": startup_section,
         "renewals": renewals_section,
         "smpp": smpp_section,
+        "instances": instances_section,
     }
 
 

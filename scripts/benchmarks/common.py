@@ -18,7 +18,7 @@ BENCH_PY = REPO / "scripts" / "bench.py"
 
 Json = dict[str, Any]
 
-SECTIONS = ("mqtt", "scale", "startup", "renewals", "smpp")
+SECTIONS = ("mqtt", "scale", "startup", "renewals", "smpp", "instances")
 MO_TOPIC = "sms/mo/888"
 MT_TOPICS = "sms/mt/#"
 #: the two MO mixes: every MO a write (a daily pack bought and cancelled in turn, so each

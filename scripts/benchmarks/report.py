@@ -135,4 +135,22 @@ def report(results: Json, found: Sequence[Target]) -> str:
         from benchmarks.smpp import smpp_lines
 
         lines += smpp_lines(results["smpp"])
+    if results.get("instances"):
+        lines += _instance_lines(results["instances"])
     return "\n".join(lines + target_lines(found))
+
+
+def _instance_lines(out: Json) -> list[str]:
+    lines = ["instances (mixed MOs, closed loop):"]
+    for run in out.values():
+        if isinstance(run, dict):
+            lines.append(
+                f"  {run['instances']} on {run['engine']:<8} {run['rate']:>8,.0f} MO/s"
+                f"  p50 {run['p50_ms']:>6.1f} ms  p99 {run['p99_ms']:>7.1f} ms"
+                f"  gateways' CPU {run['gateways_cpu_us_per_mo']:>6.0f} us/MO"
+            )
+    lines.append(
+        f"  PostgreSQL 2 / 1: {out['speedup_2']:.2f}x, 3 / 1: {out['speedup_3']:.2f}x;"
+        f" PostgreSQL 1 / SQLite 1: {out['postgres_vs_sqlite']:.2f}x"
+    )
+    return [*lines, ""]

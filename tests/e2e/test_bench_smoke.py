@@ -75,6 +75,11 @@ def test_quick_bench_reports_every_section(tmp_path: Path) -> None:
         # the bare writer wrote what the gateway wrote: k renewal charges, k outbox rows,
         # k subscriptions moved to their next period
         assert row["sqlite_rows"] == row["gateway_rows"] == [row["k"]] * 3, row
+    instances = results["instances"]
+    for run_name in ("sqlite-1", "postgres-1", "postgres-2", "postgres-3"):
+        _positive(instances[run_name], ["instances", *LOOP_FIGURES, "gateways_cpu_us_per_mo"])
+    _positive(instances, ["speedup_2", "speedup_3", "postgres_vs_sqlite"])
+    assert "instances (mixed MOs, closed loop):" in run.stdout
     smpp = results["smpp"]
     for peer in ("echo", "gateway"):
         for loop in ("mo", "mt"):  # MO -> deliver_sm, submit_sm -> receipt

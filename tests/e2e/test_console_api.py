@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from tests.support import GatewayProcess, Mosquitto
+from tests.support import GatewayProcess, Mosquitto, read_events
 
 MSISDN = "84912345678"
-
-
-async def _read_events(lines: AsyncIterator[str], count: int) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
-    async for line in lines:
-        if line.startswith("data: "):
-            events.append(json.loads(line[6:]))
-            if len(events) == count:
-                return events
-    return events
 
 
 async def test_the_stream_shows_an_mo_its_charge_and_its_reply_then_the_renewal(
@@ -42,10 +30,10 @@ async def test_the_stream_shows_an_mo_its_charge_and_its_reply_then_the_renewal(
         lines = stream.aiter_lines()
         await http.post("/api/sms", json={"from": "0987654321", "text": "DK ZL1"})
         await http.post("/api/sms", json={"from": MSISDN, "text": "DK ZL7"})
-        first = await asyncio.wait_for(_read_events(lines, 3), 10)
+        first = await asyncio.wait_for(read_events(lines, 3), 10)
         # registered 10:00 10/03 + 7 x 24 h = 10:00 17/03
         await http.post("/api/clock/advance", json={"to": "2026-03-17T10:00:00+07:00"})
-        second = await asyncio.wait_for(_read_events(lines, 3), 10)
+        second = await asyncio.wait_for(read_events(lines, 3), 10)
         stats = (await http.get("/api/stats")).json()
         revenue = (await http.get("/api/reports/revenue", params={"by": "package"})).json()
         renewals = (await http.get("/api/reports/renewals", params={"days": 8})).json()

@@ -5,9 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
+
 from tests.support import GatewayProcess, Mosquitto, mqtt_client, next_json
 
 MSISDN = "84912345678"
+
+
+@pytest.fixture
+def gateway_database_url(any_database_url: str) -> str:
+    """Every test here runs on SQLite, then on PostgreSQL."""
+    return any_database_url
 
 
 def test_restart_mid_scenario_keeps_clock_state_and_schedule(

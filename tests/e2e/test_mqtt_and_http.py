@@ -1,4 +1,5 @@
-"""The running program, driven through MQTT and HTTP against a real mosquitto and SQLite file."""
+"""The running program, driven through MQTT and HTTP against a real mosquitto, on a SQLite
+file and on a PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ import pytest
 from tests.support import GatewayProcess, Mosquitto, mqtt_client, next_json
 
 MSISDN = "84912345678"
+
+
+@pytest.fixture
+def gateway_database_url(any_database_url: str) -> str:
+    """Every test here runs on SQLite, then on PostgreSQL."""
+    return any_database_url
 
 
 @pytest.mark.parametrize("protocol", ["3.1.1", "5"])

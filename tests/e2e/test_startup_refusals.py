@@ -18,7 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.adapters.postgres_instances import InstanceLease
 from tests.broker_support import make_tls_files
+from tests.postgres_support import fresh_database
 from tests.support import GatewayProcess, Mosquitto, free_port, mqtt_client, next_json
 
 
@@ -309,6 +311,32 @@ def test_mos_and_mts_are_logged_one_line_each_at_info(
     assert mt["message_id"] == reply_id
     assert mt["in_reply_to"] == "m-1"
     assert len(mt["text"]) <= 60
+
+
+def test_a_running_instance_id_on_postgresql_is_one_line(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    """Two gateways may share a PostgreSQL database, not an instance id: the second
+    ``--instance-id A`` is refused in one line; once A has gone, its id is free."""
+    with fresh_database() as url:
+        lease = InstanceLease(url, wanted="A").acquire()  # instance A is running
+        env = _env(tmp_path, mosquitto, SCGW_DATABASE_URL=url)
+        line = _one_line(_serve(env, "--instance-id", "A", cwd=tmp_path))
+        assert line == (
+            f"scgw: --instance-id A: instance 'A' is already running on {url}:"
+            " give this one another --instance-id (or stop the other)"
+        )
+        lease.release()
+        gateway = GatewayProcess(tmp_path, {**env, "SCGW_INSTANCE_ID": "A"})
+        try:
+            gateway.start()
+            with gateway.http() as http:
+                health = http.get("/api/health").json()
+        finally:
+            gateway.stop()
+    assert health["instance"] == "A"
+    assert health["mqtt"]["client_id"] == f"scgw-refused-{mosquitto.port}-A"
+    assert health["mqtt"]["share_group"] == "scgw"
 
 
 def test_smpp_tls_half_set_or_not_a_certificate_is_one_line(

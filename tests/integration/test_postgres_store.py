@@ -33,10 +33,10 @@ async def test_a_new_database_gets_every_migration_once(database_url: str) -> No
     changes nothing and keeps what was stored."""
     async with PostgresStore(database_url) as store:
         await store.transaction(lambda tx: tx.meta.set("kept", "yes"))
-    assert _version(database_url) == migrations("postgres")[-1][0] == 9
+    assert _version(database_url) == migrations("postgres")[-1][0] == 10
     async with PostgresStore(database_url) as store:
         assert await store.query(lambda q: q.meta.get("kept")) == "yes"
-    assert _version(database_url) == 9
+    assert _version(database_url) == 10
 
 
 async def test_a_newer_schema_is_refused(database_url: str) -> None:

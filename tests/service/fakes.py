@@ -88,7 +88,13 @@ class FakeStore:
         self.commits = 0
         self.rollbacks = 0
 
-    async def transaction(self, work: Callable[[Transaction], T], *, durable: bool = True) -> T:
+    async def transaction(
+        self,
+        work: Callable[[Transaction], T],
+        *,
+        durable: bool = True,
+        serialise: Collection[str] = (),
+    ) -> T:
         async with self._lock:
             await asyncio.sleep(0)  # a real store hands the work to another thread
             self._ensure_open()

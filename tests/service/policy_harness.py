@@ -2,7 +2,7 @@
 
 The meetings (8100, seed 000), creative (8200, seed 001) and streaming (8300, seed 002)
 services and the Zalo packs (888, seed 004) are served by one ``Engine``, as the
-gateway runs them by default. Each call runs in its own ``FakeStore`` transaction,
+gateway runs them by default. Each call runs in its own store transaction,
 like the service does; the views read the store afterwards.
 """
 
@@ -26,6 +26,7 @@ from gateway.domain.model import (
 )
 from gateway.service.engine import Engine, UsageResult
 from gateway.service.ports import Transaction
+from tests.service.stores import StoreUnderTest
 from tests.service.support import EngineHarness, counter_ids
 
 __all__ = [
@@ -140,7 +141,9 @@ class PolicyHarness(EngineHarness):
         return [(s.package, s.status) for s in self.subscriptions(msisdn)]
 
 
-def make_policy_harness(catalogs: Mapping[str, Catalog] | None = None) -> PolicyHarness:
+def make_policy_harness(
+    catalogs: Mapping[str, Catalog] | None = None, *, store: StoreUnderTest | None = None
+) -> PolicyHarness:
     """An auto-provisioning engine (default balance 0) serving ``catalogs``, the four
     shipped ones unless told; tests provision their subscribers explicitly."""
     engine = Engine(
@@ -149,4 +152,4 @@ def make_policy_harness(catalogs: Mapping[str, Catalog] | None = None) -> Policy
         default_balance=0,
         new_id=counter_ids(),
     )
-    return PolicyHarness(engine)
+    return PolicyHarness(engine) if store is None else PolicyHarness(engine, store=store)

@@ -16,6 +16,7 @@ from gateway.service.engine import DueResult, Engine, SmsResult
 from gateway.service.gateway import GatewayService
 from gateway.service.ports import Transaction
 from tests.service.fakes import FakePublisher, FakeStore
+from tests.service.stores import StoreUnderTest
 
 __all__ = [
     "HCM",
@@ -80,10 +81,10 @@ def sms(msisdn: str, text: str, *, id: str | None = None, client_id: bool = True
 
 @dataclass
 class EngineHarness:
-    """Runs each engine call in its own FakeStore transaction, like the service does."""
+    """Runs each engine call in its own store transaction, like the service does."""
 
     engine: Engine
-    store: FakeStore = field(default_factory=FakeStore)
+    store: StoreUnderTest = field(default_factory=FakeStore)
 
     async def provision(
         self,

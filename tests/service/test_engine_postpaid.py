@@ -18,6 +18,10 @@ import pytest
 from gateway.domain.model import ChargeRecord, InvoiceLine
 from tests.service.support import EngineHarness, local
 
+#: also run on PostgreSQL (tests/service/conftest.py)
+ON_POSTGRES = True
+
+
 P = "84918000001"
 
 

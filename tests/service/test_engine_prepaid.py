@@ -17,6 +17,9 @@ from carrier_rules import Catalog
 from gateway.domain.model import ChargeRecord, LedgerEntry
 from tests.service.support import EngineHarness, local, make_engine
 
+#: also run on PostgreSQL (tests/service/conftest.py)
+ON_POSTGRES = True
+
 A = "84912345678"
 T0 = local(2026, 3, 10, 10, 0)
 

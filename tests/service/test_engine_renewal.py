@@ -12,6 +12,9 @@ from __future__ import annotations
 from carrier_rules import Catalog
 from tests.service.support import EngineHarness, local, make_engine
 
+#: also run on PostgreSQL (tests/service/conftest.py)
+ON_POSTGRES = True
+
 A = "84912345678"
 B = "84912000002"
 C = "84912000003"

@@ -32,6 +32,7 @@ from tests.service.policy_harness import (
     make_policy_harness,
     shipped_catalogs,
 )
+from tests.service.stores import StoreUnderTest
 from tests.service.support import HCM, local
 
 A = "84913000004"
@@ -43,8 +44,8 @@ MEETINGS_COMMANDS = (
 
 
 @pytest.fixture
-def h() -> PolicyHarness:
-    return make_policy_harness()
+def h(service_store: StoreUnderTest) -> PolicyHarness:
+    return make_policy_harness(store=service_store)
 
 
 async def _customer(h: PolicyHarness, balance: int, kind: SubscriberKind = "prepaid") -> None:
@@ -310,14 +311,14 @@ async def test_postpaid_data_out_of_bundle_goes_on_the_invoice(h: PolicyHarness)
     ],
 )
 async def test_a_catalog_prices_data_of_its_app_outside_any_pack(
-    extra: str, rate: int, amount: int
+    extra: str, rate: int, amount: int, service_store: StoreUnderTest
 ) -> None:
     """Zalo data without a ZL pack, 2,500,001 bytes = 3 started MB: at the Zalo catalog's
     ``out_of_bundle_per_mb`` when it sets one (3 × 200 = 600; 3 × 0 = 0), else at the
     default 1,000 passed (3 × 1,000 = 3,000); from a 10,000 balance."""
     catalogs = shipped_catalogs()
     catalogs[ZALO] = load_shipped("zalo", extra=extra)
-    h = make_policy_harness(catalogs)
+    h = make_policy_harness(catalogs, store=service_store)
     await _customer(h, 10_000)
 
     result = await h.use(A, "zalo", 2_500_001, at=local(2026, 3, 3, 8, 0), default_rate_per_mb=1000)

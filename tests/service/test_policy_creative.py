@@ -25,6 +25,7 @@ import pytest
 
 from carrier_rules import SubscriberKind
 from tests.service.policy_harness import CREATIVE, PolicyHarness, make_policy_harness
+from tests.service.stores import StoreUnderTest
 from tests.service.support import local
 
 C = "84913000001"
@@ -40,8 +41,8 @@ CAPM_BENEFIT = "Bo ung dung sang tao, goi nam tra hang thang, cam ket 12 thang"
 
 
 @pytest.fixture
-def h() -> PolicyHarness:
-    return make_policy_harness()
+def h(service_store: StoreUnderTest) -> PolicyHarness:
+    return make_policy_harness(store=service_store)
 
 
 async def _customer(h: PolicyHarness, balance: int, kind: SubscriberKind = "prepaid") -> None:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.service.policy_harness import MEETINGS, PolicyHarness, make_policy_harness
+from tests.service.stores import StoreUnderTest
 from tests.service.support import local
 
 M = "84913000002"
@@ -55,8 +56,8 @@ def _pending(code: str, until: str) -> str:
 
 
 @pytest.fixture
-def h() -> PolicyHarness:
-    return make_policy_harness()
+def h(service_store: StoreUnderTest) -> PolicyHarness:
+    return make_policy_harness(store=service_store)
 
 
 async def _pro(h: PolicyHarness) -> None:

@@ -19,6 +19,7 @@ from datetime import datetime
 import pytest
 
 from tests.service.policy_harness import STREAMING, PolicyHarness, make_policy_harness
+from tests.service.stores import StoreUnderTest
 from tests.service.support import local
 
 S = "84913000003"
@@ -54,8 +55,8 @@ def _registered(at: str) -> str:
 
 
 @pytest.fixture
-def h() -> PolicyHarness:
-    return make_policy_harness()
+def h(service_store: StoreUnderTest) -> PolicyHarness:
+    return make_policy_harness(store=service_store)
 
 
 async def _customer(h: PolicyHarness) -> None:

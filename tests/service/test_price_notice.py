@@ -28,7 +28,11 @@ from tests.service.policy_harness import (
     make_policy_harness,
     shipped_catalogs,
 )
+from tests.service.stores import StoreUnderTest
 from tests.service.support import counter_ids, local
+
+#: also run on PostgreSQL (tests/service/conftest.py)
+ON_POSTGRES = True
 
 A = "84913000011"  # CAPM from 02/03, active at the announcement
 B = "84913000012"  # CMON: no new price
@@ -65,11 +69,13 @@ def _notices(h: PolicyHarness) -> list[LiveEvent]:
     return [e for m in (A, B, C, D) for e in view.console.activity(m) if e.kind == "price_notice"]
 
 
-async def test_the_announcement_tells_each_subscription_the_new_price_will_reach() -> None:
+async def test_the_announcement_tells_each_subscription_the_new_price_will_reach(
+    service_store: StoreUnderTest,
+) -> None:
     """At 00:00 01/05 A (active) is told 550,000 from 10:00 09/03/2027, and C (in its
     trial, converting at 500,000 on 05/05/2026) from 10:00 05/05/2027; B (CMON) and D
     (ending) are not. Nothing is said a second earlier."""
-    h = make_policy_harness()
+    h = make_policy_harness(store=service_store)
     await _subscribers(h)
 
     before = await h.due_texts(ANNOUNCED - timedelta(seconds=1))
@@ -87,10 +93,12 @@ async def test_the_announcement_tells_each_subscription_the_new_price_will_reach
     assert h.latest(B, "CMON").price_notice is None
 
 
-async def test_the_notice_is_sent_once_across_reruns_and_a_restart() -> None:
+async def test_the_notice_is_sent_once_across_reruns_and_a_restart(
+    service_store: StoreUnderTest,
+) -> None:
     """Running the same due work again, then a new engine on the same store (a restart)
     running on to 01/06, sends no second notice; the renewals carry on as before."""
-    h = make_policy_harness()
+    h = make_policy_harness(store=service_store)
     await _subscribers(h)
     await h.due_texts(ANNOUNCED)
 
@@ -113,10 +121,12 @@ async def test_the_notice_is_sent_once_across_reruns_and_a_restart() -> None:
     assert (h.charges(A)[-1].amount, h.charges(A)[-1].at) == (500_000, local(2026, 5, 9, 10, 0))
 
 
-async def test_the_renewal_named_in_the_notice_is_the_first_to_charge_the_new_price() -> None:
+async def test_the_renewal_named_in_the_notice_is_the_first_to_charge_the_new_price(
+    service_store: StoreUnderTest,
+) -> None:
     """A pays 500,000 twelve times (09/03/2026 to 09/02/2027), then 550,000 on 10:00
     09/03/2027, the date its notice named."""
-    h = make_policy_harness()
+    h = make_policy_harness(store=service_store)
     await _subscribers(h)
 
     await h.due_texts(local(2027, 3, 9, 10, 0))
@@ -128,9 +138,11 @@ async def test_the_renewal_named_in_the_notice_is_the_first_to_charge_the_new_pr
     assert h.charges(A)[12].inputs["price_rule"] == "price_from_2026-07-01"
 
 
-async def test_the_notice_is_mailed_to_a_subscriber_with_an_address() -> None:
+async def test_the_notice_is_mailed_to_a_subscriber_with_an_address(
+    service_store: StoreUnderTest,
+) -> None:
     """A with an address gets the SMS and one mail whose body holds it."""
-    h = make_policy_harness()
+    h = make_policy_harness(store=service_store)
     await _subscribers(h)
 
     def set_email(tx: Transaction) -> None:
@@ -149,11 +161,13 @@ async def test_the_notice_is_mailed_to_a_subscriber_with_an_address() -> None:
     assert _notice("10:00 09/03/2027") in mails[0].mail.body
 
 
-async def test_a_sign_up_after_the_announcement_is_told_in_its_confirmation() -> None:
+async def test_a_sign_up_after_the_announcement_is_told_in_its_confirmation(
+    service_store: StoreUnderTest,
+) -> None:
     """DK CAPM at 10:00 10/05/2026: a trial to 17/05, converting at 500,000; the new
     price reaches it at 10:00 17/05/2027, said in the sign-up text; the announcement
     (already sent) never tells it again. DK CMON then: nothing to announce."""
-    h = make_policy_harness()
+    h = make_policy_harness(store=service_store)
     await h.provision(A, at=local(2026, 5, 1), kind="prepaid", balance=20_000_000)
     await h.due_texts(ANNOUNCED)  # nobody to tell yet
 
@@ -164,7 +178,9 @@ async def test_a_sign_up_after_the_announcement_is_told_in_its_confirmation() ->
     assert [t for t in await h.due_texts(local(2026, 6, 1)) if t.startswith("Thong bao")] == []
 
 
-async def test_a_clock_jump_over_two_announcements_tells_each_once_in_order() -> None:
+async def test_a_clock_jump_over_two_announcements_tells_each_once_in_order(
+    service_store: StoreUnderTest,
+) -> None:
     """With a second version (600,000 from 01/07/2027, announced 01/04/2027), one run
     from 30/04/2026 to 31/12/2027 tells A twice, each once and at its own day: 550,000
     from 09/03/2027, then 600,000 from 09/03/2028 (the start of its third term)."""
@@ -180,7 +196,7 @@ async def test_a_clock_jump_over_two_announcements_tells_each_once_in_order() ->
     catalogs = shipped_catalogs()
     catalogs[CREATIVE] = parse_catalog(raw, source=source)
     assert len(catalogs[CREATIVE].by_code["CAPM"].price_versions) == 2
-    h = make_policy_harness(catalogs)
+    h = make_policy_harness(catalogs, store=service_store)
     await h.provision(A, at=local(2026, 3, 1), kind="prepaid", balance=50_000_000)
     await h.texts(CREATIVE, A, "DK CAPM", at=local(2026, 3, 2, 10, 0))
     await h.due_texts(local(2026, 4, 30))
