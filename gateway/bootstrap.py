@@ -25,7 +25,7 @@ from gateway.adapters.mqtt_connection import MqttEndpoint
 from gateway.adapters.postgres_events import PostgresEventRelay
 from gateway.adapters.postgres_store import PostgresStore
 from gateway.adapters.publishers import CompositePublisher
-from gateway.adapters.smpp import Account, SmppServer, SmppStore, load_accounts
+from gateway.adapters.smpp import Account, SmppServer, load_accounts
 from gateway.adapters.smpp.outcomes import parse_outcomes
 from gateway.adapters.smpp.pending import OutcomeSettings
 from gateway.adapters.smpp.tls import server_context
@@ -281,18 +281,11 @@ async def serve(
             )
         await stack.enter_async_context(delivery)
         await stack.enter_async_context(service)
-        smpp_store = await stack.enter_async_context(
-            # on PostgreSQL the SMPP queues are not stored yet: kept in memory (docs/smpp.md)
-            SmppStore(
-                ":memory:" if isinstance(store, PostgresStore) else store.path,
-                synchronous=settings.sqlite_synchronous,
-            )
-        )
         smpp = await stack.enter_async_context(
             SmppServer(
                 accounts=accounts,
                 service=service,
-                store=smpp_store,
+                store=store,
                 sock=smpp_sock,
                 tz=tz,
                 outcomes=OutcomeSettings(

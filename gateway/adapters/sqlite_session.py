@@ -30,6 +30,7 @@ from gateway.adapters.sqlite_reports import (
     SqliteConsole,
     SqliteReports,
 )
+from gateway.adapters.sqlite_smsc import SqliteSmsc
 from gateway.adapters.sqlite_subscribers import (
     UPSERT_SUBSCRIBER,
     UPSERT_SUBSCRIPTION,
@@ -100,6 +101,7 @@ class SqliteSession:
         "outbox",
         "recording",
         "reports",
+        "smsc",
         "subscribers",
         "subscriptions",
         "tickets",
@@ -125,6 +127,7 @@ class SqliteSession:
         self.console = SqliteConsole(buffer)
         self.reports = SqliteReports(buffer)
         self.recording = SqliteRecording(buffer)
+        self.smsc = SqliteSmsc(buffer)
 
 
 if TYPE_CHECKING:  # mypy --strict proves the session implements both ports

@@ -421,16 +421,28 @@ class GatewayService:
         self._on_commit()
         return result
 
-    async def send_mt(self, sender: str, msisdn: str, text: str, *, price: int = 0) -> Outgoing:
+    async def send_mt(
+        self,
+        sender: str,
+        msisdn: str,
+        text: str,
+        *,
+        price: int = 0,
+        track: Callable[[Transaction, Outgoing], None] | None = None,
+    ) -> Outgoing:
         """An MT that no MO asked for (an application's ``submit_sm``): committed to the
         outbox, published like every reply. A ``price`` above zero is charged to the
         subscriber in the same transaction (``UnknownSubscriber``, ``AccountClosed`` or
-        ``InsufficientBalance``: nothing sent, nothing charged)."""
+        ``InsufficientBalance``: nothing sent, nothing charged). ``track`` writes the
+        sender's own record of the MT (the SMSC's, for query_sm and its receipt) in that
+        transaction too, once it is charged."""
 
         def work(tx: Transaction, fx: Effects, now: datetime) -> tuple[Outgoing, list[Outgoing]]:
             out = self.engine.emit_sms(tx, sender, msisdn, text, in_reply_to=None, at=now)
             if price > 0:
                 self.engine.charge_mt(tx, out, price=price, fx=fx)
+            if track is not None:
+                track(tx, out)
             return out, [out]
 
         return await self._apply(work)

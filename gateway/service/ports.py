@@ -29,6 +29,8 @@ from gateway.service.repositories import (
     MailQueue,
     Meta,
     Outbox,
+    SmscReads,
+    SmscRecords,
     SubscriberReads,
     Subscribers,
     SubscriptionReads,
@@ -75,6 +77,8 @@ class Transaction(Protocol):
     @property
     def handsets(self) -> Handsets: ...
     @property
+    def smsc(self) -> SmscRecords: ...
+    @property
     def activity(self) -> ActivityLog: ...
     @property
     def conversations(self) -> Conversations: ...
@@ -103,6 +107,8 @@ class Queries(Protocol):
     def meta(self) -> MetaReads: ...
     @property
     def handsets(self) -> HandsetReads: ...
+    @property
+    def smsc(self) -> SmscReads: ...
     @property
     def mail(self) -> MailQueueReads: ...
     @property

@@ -26,6 +26,7 @@ from gateway.domain.model import (
     TicketEvent,
     UsageRecord,
 )
+from gateway.domain.smsc import DeliveryKind, QueuedDelivery, SmscMessage
 
 __all__ = [
     "ActivityLog",
@@ -35,6 +36,8 @@ __all__ = [
     "MailQueue",
     "Meta",
     "Outbox",
+    "SmscReads",
+    "SmscRecords",
     "SubscriberReads",
     "Subscribers",
     "SubscriptionReads",
@@ -134,6 +137,71 @@ class Handsets(Protocol):
 
     def get(self, msisdn: str) -> HandsetView | None: ...
     def set(self, msisdn: str, state: HandsetState, at: datetime) -> None: ...
+
+
+class SmscReads(Protocol):
+    """The SMSC's records, read (query_sm, the application queues, the outcome loop)."""
+
+    def message(self, message_id: str) -> SmscMessage | None: ...
+
+    def next_due(self) -> datetime | None:
+        """The earliest ``due_at`` of a message still ``ENROUTE``."""
+        ...
+
+    def queued(self, account: str, limit: int) -> list[QueuedDelivery]:
+        """Up to ``limit`` deliveries owed to ``account`` not yet acknowledged, by ``seq``."""
+        ...
+
+
+class SmscRecords(SmscReads, Protocol):
+    """The SMSC's records (docs/smpp.md): an application's deliveries and its messages."""
+
+    def enqueue(
+        self,
+        *,
+        id: str,
+        account: str,
+        kind: DeliveryKind,
+        source: str,
+        destination: str,
+        text: str,
+        at: datetime,
+        receipted_id: str | None = None,
+        message_state: int | None = None,
+    ) -> None:
+        """Owe ``account`` a deliver_sm; the same id twice is kept once."""
+        ...
+
+    def delivered(self, seq: int, at: datetime) -> None: ...
+    def attempted(self, seq: int) -> None: ...
+
+    def add_message(self, message: SmscMessage) -> None:
+        """Insert, or replace the message with the same id."""
+        ...
+
+    def due(self, until: datetime, limit: int) -> list[SmscMessage]:
+        """Up to ``limit`` messages ``ENROUTE`` with ``due_at <= until``, by ``due_at``,
+        then ``submitted_at``, then id."""
+        ...
+
+    def hold(self, message_id: str) -> None:
+        """A pending message waits until its validity ends (``due_at = expires_at``)."""
+        ...
+
+    def release(self, msisdn: str, at: datetime) -> None:
+        """The held messages to ``msisdn`` (``due_at = expires_at > at``) are due ``at``."""
+        ...
+
+    def matching(
+        self, account: str, *, message_id: str, shortcode: str, msisdn: str
+    ) -> list[SmscMessage]:
+        """``account``'s pending messages from ``shortcode``: the one with ``message_id``
+        (to ``msisdn`` when given), or with no id every one to ``msisdn`` (cancel_sm)."""
+        ...
+
+    def finish(self, message_id: str, *, state: str, error: int, at: datetime) -> bool:
+        """A pending message's final state, done ``at``; False if it was final already."""
+        ...
 
 
 class ActivityLog(Protocol):

@@ -1,13 +1,15 @@
-"""Fixtures shared by the end-to-end tests: Chromium watching the console."""
+"""Fixtures shared by the end-to-end tests: Chromium watching the console; the storage
+engine a gateway runs on."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from playwright.async_api import expect
 
 from tests.browser import ConsoleBrowser, watched_browser
+from tests.postgres_support import fresh_database
 from tests.support import GatewayProcess
 
 #: a generous bound for each auto-waiting assertion: the gateway and the browser share
@@ -27,3 +29,14 @@ async def console_browser(
     expect.set_options(timeout=WAIT_MS)
     async with watched_browser(request.node.name.removeprefix("test_")) as browser:
         yield browser
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The gateway's database: the test's SQLite file, or a fresh PostgreSQL database
+    (the environment to start the gateway with)."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    with fresh_database() as url:
+        yield {"SCGW_DATABASE_URL": url}

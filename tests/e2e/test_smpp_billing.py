@@ -10,13 +10,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import smpp34
 import smpplib.client
 import smpplib.consts
 import smpplib.gsm
 
-from tests.postgres_support import fresh_database
 from tests.support import GatewayProcess, Mosquitto, mqtt_client, next_json
 
 PREPAID, POSTPAID = "84912345678", "84987654321"
@@ -26,16 +24,6 @@ ACCOUNTS = (
     '[[accounts]]\nsystem_id = "app9029"\npassword = "s3cret"\nrole = "application"\n'
     'short_codes = ["9029"]\nmt_price = 1000\n'
 )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def storage(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
-    """The gateway's database: the test's SQLite file, or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        yield {}
-        return
-    with fresh_database() as url:
-        yield {"SCGW_DATABASE_URL": url}
 
 
 def _start(factory: Callable[..., GatewayProcess], tmp_path: Path, **env: str) -> GatewayProcess:

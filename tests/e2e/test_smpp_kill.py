@@ -78,7 +78,7 @@ async def test_kill_9_while_mos_and_paid_mts_flow_loses_no_mo_and_charges_no_mt_
     Then: each of the 80 MOs reached the application, at most twice, and is one stored row
     (a second delivery is the same message); every accepted MT was published on MQTT, under
     its id only, and charged exactly once; every charge has its MT in the outbox and every
-    MT from 9029 its charge; the balance is 1,000,000 less 100 a charge, and the ledger sums
+    MT from 9029 its charge and its SMSC record (query_sm, receipt); the balance is 1,000,000 less 100 a charge, and the ledger sums
     to it."""
     accounts = tmp_path / "accounts.toml"
     accounts.write_text(
@@ -150,6 +150,7 @@ async def test_kill_9_while_mos_and_paid_mts_flow_loses_no_mo_and_charges_no_mt_
             id for (id,) in db.execute("SELECT message_id FROM charges WHERE reason = 'mt'")
         )
         outbox = {id for (id,) in db.execute("SELECT id FROM outbox WHERE shortcode = '9029'")}
+        records = {id for (id,) in db.execute("SELECT id FROM smpp_messages")}
     assert dict(rows) == dict.fromkeys(wanted, 1), "one stored MO each, delivered or redelivered"
 
     assert all(len(ids) == 1 for ids in published.values()), "an MT keeps its id"
@@ -157,6 +158,7 @@ async def test_kill_9_while_mos_and_paid_mts_flow_loses_no_mo_and_charges_no_mt_
         assert published[text] == {message_id}
         assert charged[message_id] == 1, f"{text} charged once"
     assert set(charged) == outbox, "no MT without its charge, no charge without its MT"
+    assert records == outbox, "every MT sent has its query_sm record, and only those"
     assert max(charged.values()) == 1
     assert len(app.accepted) >= 15
     assert balance == BALANCE - PRICE * len(charged)

@@ -20,6 +20,7 @@ from gateway.domain.model import (
     TicketEvent,
     UsageRecord,
 )
+from gateway.domain.smsc import QueuedDelivery, SmscMessage
 from gateway.errors import StorageError
 
 __all__ = ["FakeIntegrityError", "FakeState", "FakeStoreFault", "check_deferred"]
@@ -60,6 +61,10 @@ class FakeState:
     conversations: dict[tuple[str, str], Conversation] = field(default_factory=dict)
     usage: list[UsageRecord] = field(default_factory=list)
     activity: list[LiveEvent] = field(default_factory=list)
+    smsc_messages: dict[str, SmscMessage] = field(default_factory=dict)
+    #: the SMSC's deliveries by seq, and the seqs acknowledged
+    smsc_queue: dict[int, QueuedDelivery] = field(default_factory=dict)
+    smsc_done: set[int] = field(default_factory=set)
 
     def copy(self) -> FakeState:
         return FakeState(
@@ -82,6 +87,9 @@ class FakeState:
             conversations=dict(self.conversations),
             usage=list(self.usage),
             activity=list(self.activity),
+            smsc_messages=dict(self.smsc_messages),
+            smsc_queue=dict(self.smsc_queue),
+            smsc_done=set(self.smsc_done),
         )
 
 

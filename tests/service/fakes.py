@@ -35,6 +35,7 @@ from tests.service.fake_messages import (
     FakeRecording,
     FakeReports,
 )
+from tests.service.fake_smsc import FakeSmsc
 from tests.service.fake_state import (
     FakeIntegrityError,
     FakeState,
@@ -69,6 +70,7 @@ class FakeSession:
         self.console = FakeConsole(state)
         self.reports = FakeReports(state)
         self.recording = FakeRecording(state)
+        self.smsc = FakeSmsc(state)
 
 
 class FakeStore:

@@ -10,8 +10,11 @@ from __future__ import annotations
 import pytest
 
 from carrier_rules import Catalog
+from gateway.domain.model import Outgoing
+from gateway.domain.smsc import SmscMessage
 from gateway.errors import InsufficientBalance, UnknownSubscriber
-from tests.service.fakes import FakePublisher
+from gateway.service.ports import Transaction
+from tests.service.fakes import FakePublisher, FakeStore
 from tests.service.support import local, make_service
 
 PREPAID, POSTPAID, NOBODY = "84912345678", "84987654321", "84900000001"
@@ -85,3 +88,37 @@ async def test_an_mt_to_no_subscriber_is_refused_when_priced_and_sent_when_free(
         with pytest.raises(UnknownSubscriber):  # still nobody: the free MT created no one
             await svc.reads.charges(NOBODY)
     assert [m.text for m in publisher.messages] == ["free"]
+
+
+async def test_the_senders_record_commits_with_the_mt_and_its_charge(catalog: Catalog) -> None:
+    """``track`` writes the SMSC's record in the MT's transaction: a paid MT has its
+    record (id and instant of the MT); one refused for want of balance has none, and
+    leaves no MT and no charge either."""
+    store = FakeStore()
+
+    def track(tx: Transaction, mt: Outgoing) -> None:
+        tx.smsc.add_message(
+            SmscMessage(
+                id=mt.id,
+                account="app9029",
+                shortcode=mt.shortcode,
+                msisdn=mt.msisdn,
+                registered=1,
+                excerpt=mt.text,
+                drawn="DELIVRD",
+                submitted_at=mt.at,
+                due_at=mt.at,
+                expires_at=mt.at,
+            )
+        )
+
+    async with make_service(catalog, start=local(2026, 3, 10, 10), store=store) as svc:
+        await svc.provision(PREPAID, kind="prepaid", balance=1000, language=None)
+        paid = await svc.send_mt("9029", PREPAID, "tip 1", price=1000, track=track)
+        with pytest.raises(InsufficientBalance):
+            await svc.send_mt("9029", PREPAID, "tip 2", price=1000, track=track)
+
+    records = list(store.view().smsc.due(local(2026, 3, 11), 10))
+    assert [(r.id, r.msisdn, r.excerpt, r.submitted_at) for r in records] == [
+        (paid.id, PREPAID, "tip 1", local(2026, 3, 10, 10))
+    ]

@@ -4,6 +4,5 @@ from __future__ import annotations
 
 from gateway.adapters.smpp.accounts import DEMO_ACCOUNTS, Account, load_accounts, parse_accounts
 from gateway.adapters.smpp.server import SmppServer
-from gateway.adapters.smpp.store import SmppStore
 
-__all__ = ["DEMO_ACCOUNTS", "Account", "SmppServer", "SmppStore", "load_accounts", "parse_accounts"]
+__all__ = ["DEMO_ACCOUNTS", "Account", "SmppServer", "load_accounts", "parse_accounts"]

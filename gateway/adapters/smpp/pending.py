@@ -9,7 +9,7 @@ import contextlib
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from functools import partial
 from typing import Any
 
@@ -24,23 +24,20 @@ from gateway.adapters.smpp.outcomes import (
     settle,
 )
 from gateway.adapters.smpp.receipts import MESSAGE_STATE, receipt_text, wants_receipt
-from gateway.adapters.smpp.store import SmppStore
 from gateway.domain.events import LiveEvent
+from gateway.domain.smsc import SmscMessage
 from gateway.errors import StorageError
 from gateway.service.events import EventBus
-from gateway.service.handsets import HandsetStates
-from gateway.service.ports import Clock
+from gateway.service.ports import Clock, Store, Transaction
 
-__all__ = ["DlrSink", "OutcomeSettings", "PendingMessages"]
+__all__ = ["DlrSink", "OutcomeSettings", "PendingMessages", "Submission"]
 
 log = structlog.get_logger("gateway.smpp")
 
 #: publishes one final state: ``(short code, JSON payload)`` (MQTT ``sms/dlr/<code>``)
 DlrSink = Callable[[str, dict[str, Any]], Awaitable[None]]
 
-_COLUMNS = (
-    "id, account, source, destination, registered, excerpt, drawn, submitted_at, due_at, expires_at"
-)
+#: messages settled per transaction (one commit for all of them)
 _BATCH = 100
 #: seconds before settling again after the store failed
 _RETRY = 1.0
@@ -57,49 +54,37 @@ class OutcomeSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class _Row:
-    id: str
+class Submission:
+    """What an application's submit_sm asked for, before it has an id."""
+
     account: str
     shortcode: str
     msisdn: str
+    text: str
     registered: int
-    excerpt: str
-    drawn: str
-    submitted_at: datetime
-    due_at: datetime
     expires_at: datetime
 
-
-def _micros(at: datetime) -> int:
-    return int(at.timestamp() * 1_000_000)
-
-
-def _instant(micros: int) -> datetime:
-    return datetime.fromtimestamp(micros / 1_000_000, UTC)
-
-
-def _row(values: tuple[Any, ...]) -> _Row:
-    id, account, shortcode, msisdn, registered, excerpt, drawn, submitted, due, expires = values
-    return _Row(
-        id=id,
-        account=account,
-        shortcode=shortcode,
-        msisdn=msisdn,
-        registered=registered,
-        excerpt=excerpt,
-        drawn=drawn,
-        submitted_at=_instant(submitted),
-        due_at=_instant(due),
-        expires_at=_instant(expires),
-    )
+    def message(self, *, id: str, at: datetime, drawn: str, due: datetime | None) -> SmscMessage:
+        return SmscMessage(
+            id=id,
+            account=self.account,
+            shortcode=self.shortcode,
+            msisdn=self.msisdn,
+            registered=self.registered,
+            excerpt=self.text[:20],
+            drawn=drawn,
+            submitted_at=at,
+            due_at=due,
+            expires_at=self.expires_at,
+        )
 
 
-def _due(conn: sqlite3.Connection, *, until: int) -> list[tuple[Any, ...]]:
-    return conn.execute(
-        f"SELECT {_COLUMNS} FROM smpp_messages WHERE state = 'ENROUTE'"  # noqa: S608
-        " AND due_at <= ? ORDER BY due_at, submitted_at, id LIMIT ?",
-        (until, _BATCH),
-    ).fetchall()
+#: a final state reached in a transaction, to announce once it committed
+_Settled = tuple[SmscMessage, Final, datetime]
+
+
+def _release(tx: Transaction, *, msisdn: str, at: datetime) -> None:
+    tx.smsc.release(msisdn, at)
 
 
 @dataclass(eq=False)
@@ -107,12 +92,14 @@ class PendingMessages:
     """Runs while the SMPP server runs (``run``): settles each message at the instant it
     is due, in order; a virtual clock's advance (a ``clock`` live event) and a handset
     change (``handset``) wake it, a real clock's time too. One lock orders settling and
-    cancel_sm, so a cancelled message never gets a receipt."""
+    cancel_sm, so a cancelled message never gets a receipt.
 
-    store: SmppStore
+    Its records are the gateway store's (``tx.smsc``): an accepted MT's record is written
+    by ``record`` in the transaction that queues the MT and charges it."""
+
+    store: Store
     clock: Clock
     events: EventBus
-    handsets: HandsetStates
     tz: tzinfo
     settings: OutcomeSettings
     #: told which account has a receipt waiting in its queue
@@ -138,85 +125,46 @@ class PendingMessages:
     def expiry(self, submitted: datetime, asked: datetime | None) -> datetime:
         return submitted + self.settings.validity if asked is None else asked
 
-    async def accept(
-        self,
-        *,
-        id: str,
-        account: str,
-        shortcode: str,
-        msisdn: str,
-        text: str,
-        registered: int,
-        submitted: datetime,
-        expires_at: datetime,
-        failed: Final | None = None,
-    ) -> None:
-        """Keep an accepted message (ENROUTE) until its outcome is due; one that ``failed``
-        already (an MT that could not be charged) is final at once, at ``submitted``."""
-        row = _Row(
-            id=id,
-            account=account,
-            shortcode=shortcode,
-            msisdn=msisdn,
-            registered=registered,
-            excerpt=text[:20],
-            drawn=failed.stat if failed else self._draws.get(account, self._draw).draw(),
-            submitted_at=submitted,
-            due_at=submitted if failed else submitted + self.settings.delay,
-            expires_at=expires_at,
-        )
-        # one that failed already is never due: settled here, not by the loop
-        due = None if failed else _micros(row.due_at)
-        values = (
-            *(row.id, row.account, row.shortcode, row.msisdn, row.registered, row.excerpt),
-            *(row.drawn, _micros(submitted), due, _micros(expires_at)),
-        )
+    def record(self, tx: Transaction, submission: Submission, *, id: str, at: datetime) -> None:
+        """Keep an accepted message (ENROUTE) until its outcome is due, in ``tx`` (the
+        MT's own transaction); the outcome is drawn here, in commit order. Call
+        ``accepted`` once ``tx`` committed."""
+        drawn = self._draws.get(submission.account, self._draw).draw()
+        due = at + self.settings.delay
+        tx.smsc.add_message(submission.message(id=id, at=at, drawn=drawn, due=due))
 
-        def insert(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                f"INSERT OR REPLACE INTO smpp_messages ({_COLUMNS}, state, error)"  # noqa: S608
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ENROUTE', 0)",
-                values,
-            )
+    def accepted(self) -> None:
+        """A message ``record`` kept was committed: look at what is due."""
+        self._wake.set()
 
-        if failed is None:
-            await self.store.atomically(insert)
-            self._wake.set()
-            return
+    async def fail(self, submission: Submission, *, id: str, at: datetime, failed: Final) -> None:
+        """Keep a message that failed already (an MT that could not be charged): final at
+        once, at ``at``, never due and drawing no outcome."""
+        message = submission.message(id=id, at=at, drawn=failed.stat, due=None)
+
+        def work(tx: Transaction) -> list[_Settled]:
+            tx.smsc.add_message(message)
+            return self._finish(tx, message, failed, at)
+
         async with self._lock:  # no cancel_sm sees it pending
-            await self.store.atomically(insert)
-            await self._finish(row, failed)
+            self._announce_all(await self.store.transaction(work))
 
     async def cancel(self, *, account: str, message_id: str, shortcode: str, msisdn: str) -> int:
         """cancel_sm (SMPP 3.4, 4.9): the message with this id from ``shortcode``, or with
         no id every pending message from ``shortcode`` to ``msisdn``. Returns how many
         were DELETED (no receipt: the application asked for it)."""
-        params: tuple[str, ...]
-        if message_id:
-            where, params = "id = ? AND source = ?", (message_id, shortcode)
-            if msisdn:
-                where, params = f"{where} AND destination = ?", (*params, msisdn)
-        else:
-            where, params = "source = ? AND destination = ?", (shortcode, msisdn)
         now = self.clock.now()
+        deleted = Final("DELETED", FINAL_ERRORS["DELETED"])
 
-        def work(conn: sqlite3.Connection) -> list[_Row]:
-            rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM smpp_messages WHERE account = ?"  # noqa: S608
-                f" AND state = 'ENROUTE' AND {where}",
-                (account, *params),
-            ).fetchall()
-            conn.executemany(
-                "UPDATE smpp_messages SET state = 'DELETED', error = ?, done_at = ?,"
-                " due_at = NULL WHERE id = ?",
-                [(FINAL_ERRORS["DELETED"], _micros(now), r[0]) for r in rows],
+        def work(tx: Transaction) -> list[_Settled]:
+            found = tx.smsc.matching(
+                account, message_id=message_id, shortcode=shortcode, msisdn=msisdn
             )
-            return [_row(r) for r in rows]
+            return [s for m in found for s in self._finish(tx, m, deleted, now)]
 
         async with self._lock:
-            cancelled = await self.store.atomically(work)
-        for row in cancelled:
-            self._announce(row, Final("DELETED", FINAL_ERRORS["DELETED"]), now)
+            cancelled = await self.store.transaction(work)
+        self._announce_all(cancelled)
         return len(cancelled)
 
     # -- due work ---------------------------------------------------------------------
@@ -242,7 +190,7 @@ class PendingMessages:
         one's until the next message is due (30 s at most)."""
         if self.clock.mode != "real":
             return None
-        due = await self._next_due()
+        due = await self.store.query(lambda q: q.smsc.next_due())
         wait = 30.0 if due is None else (due - self.clock.now()).total_seconds()
         return max(0.0, min(wait, 30.0))
 
@@ -251,98 +199,79 @@ class PendingMessages:
         while True:
             cue = await cues.get()
             if cue.kind == "handset" and cue.msisdn is not None:
+                msisdn, now = cue.msisdn, self.clock.now()
                 try:
-                    await self._release(cue.msisdn, self.clock.now())
+                    async with self._lock:
+                        await self.store.transaction(partial(_release, msisdn=msisdn, at=now))
                 except (sqlite3.Error, StorageError) as exc:  # held until its validity ends
-                    log.error("smpp_release_failed", msisdn=cue.msisdn, error=str(exc))
+                    log.error("smpp_release_failed", msisdn=msisdn, error=str(exc))
             self._wake.set()
 
-    async def _release(self, msisdn: str, now: datetime) -> None:
-        async with self._lock:
-            await self.store.atomically(
-                lambda conn: conn.execute(
-                    "UPDATE smpp_messages SET due_at = ? WHERE destination = ?"
-                    " AND state = 'ENROUTE' AND due_at = expires_at AND due_at > ?",
-                    (_micros(now), msisdn, _micros(now)),
-                )
-            )
-
-    async def _next_due(self) -> datetime | None:
-        row = await self.store.atomically(
-            lambda conn: conn.execute(
-                "SELECT min(due_at) FROM smpp_messages WHERE state = 'ENROUTE'"
-            ).fetchone()
-        )
-        return None if row is None or row[0] is None else _instant(row[0])
-
     async def settle_due(self) -> int:
-        """Settle everything due by now, each at its own instant; returns how many."""
+        """Settle everything due by now, each at its own instant, up to ``_BATCH`` in one
+        transaction (their receipts queued with them); returns how many."""
         settled = 0
         while True:
-            rows = await self.store.atomically(partial(_due, until=_micros(self.clock.now())))
-            if not rows:
-                return settled
-            for row in map(_row, rows):
-                async with self._lock:  # a handset change waits: none is missed
-                    handset = await self.handsets.get(row.msisdn)
-                    final = settle(
-                        handset=handset.state,
-                        drawn=row.drawn,
-                        at=row.due_at,
-                        expires_at=row.expires_at,
-                    )
-                    if final is None:
-                        await self._hold(row)
-                    elif await self._finish(row, final):
-                        settled += 1
-
-    async def _hold(self, row: _Row) -> None:
-        await self.store.atomically(
-            lambda conn: conn.execute(
-                "UPDATE smpp_messages SET due_at = expires_at WHERE id = ? AND state = 'ENROUTE'",
-                (row.id,),
-            )
-        )
-
-    async def _finish(self, row: _Row, final: Final) -> bool:
-        """The final state at ``row.due_at``: the receipt queued (when asked) in the same
-        transaction as the state, so a crash keeps both or neither."""
-        done = row.due_at
-        text = self._receipt(row, final, done)
-        wanted = wants_receipt(row.registered, final.stat)
-
-        def work(conn: sqlite3.Connection) -> bool:
-            changed = conn.execute(
-                "UPDATE smpp_messages SET state = ?, error = ?, done_at = ?, due_at = NULL"
-                " WHERE id = ? AND state = 'ENROUTE'",
-                (final.stat, final.error, _micros(done), row.id),
-            ).rowcount
-            if changed and wanted:
-                conn.execute(
-                    "INSERT OR IGNORE INTO smpp_queue (id, account, kind, source, destination,"
-                    " text, receipted_id, message_state, created_at)"
-                    " VALUES (?, ?, 'receipt', ?, ?, ?, ?, ?, ?)",
-                    (
-                        f"dlr-{row.id}",
-                        row.account,
-                        row.msisdn,
-                        row.shortcode,
-                        text,
-                        row.id,
-                        MESSAGE_STATE[final.stat],
-                        _micros(done),
-                    ),
+            async with self._lock:  # a handset change waits: none is missed
+                seen, done = await self.store.transaction(
+                    partial(self._settle_batch, until=self.clock.now()),
+                    # lost on a power cut only with what came after it: the messages are
+                    # still due, and settle again, alike (the outcome was drawn and kept)
+                    durable=False,
                 )
-            return bool(changed)
+            self._announce_all(done)
+            settled += len(done)
+            if seen < _BATCH:
+                return settled
 
-        if not await self.store.atomically(work):
-            return False
-        if wanted:
-            self.on_receipt(row.account)
-        self._announce(row, final, done)
-        return True
+    def _settle_batch(self, tx: Transaction, *, until: datetime) -> tuple[int, list[_Settled]]:
+        """One transaction's worth of due messages: each settled or held."""
+        rows = tx.smsc.due(until, _BATCH)
+        done: list[_Settled] = []
+        for message in rows:
+            handset = tx.handsets.get(message.msisdn)
+            at = message.due_at or until  # due: never None
+            final = settle(
+                handset="on" if handset is None else handset.state,
+                drawn=message.drawn,
+                at=at,
+                expires_at=message.expires_at,
+            )
+            if final is None:
+                tx.smsc.hold(message.id)
+            else:
+                done += self._finish(tx, message, final, at)
+        return len(rows), done
 
-    def _receipt(self, row: _Row, final: Final, done: datetime) -> str:
+    def _finish(
+        self, tx: Transaction, message: SmscMessage, final: Final, done: datetime
+    ) -> list[_Settled]:
+        """The final state, done at ``done``: the receipt queued (when asked) in the same
+        transaction as the state, so a crash keeps both or neither."""
+        if not tx.smsc.finish(message.id, state=final.stat, error=final.error, at=done):
+            return []
+        if final.stat != "DELETED" and wants_receipt(message.registered, final.stat):
+            tx.smsc.enqueue(
+                id=f"dlr-{message.id}",
+                account=message.account,
+                kind="receipt",
+                source=message.msisdn,
+                destination=message.shortcode,
+                text=self._receipt(message, final, done),
+                at=done,
+                receipted_id=message.id,
+                message_state=MESSAGE_STATE[final.stat],
+            )
+        return [(message, final, done)]
+
+    def _announce_all(self, settled: list[_Settled]) -> None:
+        """After the commit: wake the queues that have a receipt, announce each state."""
+        for message, final, done in settled:
+            if final.stat != "DELETED" and wants_receipt(message.registered, final.stat):
+                self.on_receipt(message.account)
+            self._announce(message, final, done)
+
+    def _receipt(self, row: SmscMessage, final: Final, done: datetime) -> str:
         return receipt_text(
             message_id=row.id,
             state=final.stat,
@@ -353,7 +282,7 @@ class PendingMessages:
             error=final.error,
         )
 
-    def _announce(self, row: _Row, final: Final, done: datetime) -> None:
+    def _announce(self, row: SmscMessage, final: Final, done: datetime) -> None:
         """The final state on the live stream (the console) and on MQTT."""
         log.info("smpp_outcome", id=row.id, msisdn=row.msisdn, stat=final.stat, err=final.error)
         fields: dict[str, object] = {

@@ -19,11 +19,17 @@ from gateway.adapters.smpp.accounts import Account
 from gateway.adapters.smpp.billing import NOT_CHARGED
 from gateway.adapters.smpp.cancel import CancelRequest
 from gateway.adapters.smpp.codec import Pdu, Status, text_field
+from gateway.adapters.smpp.commits import GroupCommit
 from gateway.adapters.smpp.delivery import ApplicationQueue, send_receipt, send_text
 from gateway.adapters.smpp.faults import Faults
 from gateway.adapters.smpp.inbound import Reassembly, TextError
 from gateway.adapters.smpp.outcomes import Final, parse_outcomes, parse_validity
-from gateway.adapters.smpp.pending import DlrSink, OutcomeSettings, PendingMessages
+from gateway.adapters.smpp.pending import (
+    DlrSink,
+    OutcomeSettings,
+    PendingMessages,
+    Submission,
+)
 from gateway.adapters.smpp.receipts import (
     MESSAGE_STATE,
     absolute_time,
@@ -31,10 +37,10 @@ from gateway.adapters.smpp.receipts import (
     wants_receipt,
 )
 from gateway.adapters.smpp.session import RequestFailed, Session
-from gateway.adapters.smpp.store import SmppStore
 from gateway.domain.model import InboundSms, Outgoing
 from gateway.domain.msisdn import canonical_msisdn
 from gateway.errors import GatewayError, InvalidMsisdn, RateLimited
+from gateway.service.ports import Store
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -58,7 +64,7 @@ class SmppServer:
         *,
         accounts: Mapping[str, Account],
         service: GatewayService,
-        store: SmppStore,
+        store: Store,
         sock: socket.socket,
         tz: tzinfo,
         system_id: str = "scgw",
@@ -68,7 +74,8 @@ class SmppServer:
     ) -> None:
         self._accounts = accounts
         self._service = service
-        self._store = store
+        self._store = store  # the gateway's: the SMSC's records are in its transactions
+        self._stored = GroupCommit(store)  # MOs stored before they are acknowledged
         self._sock = sock
         self._tz = tz
         self._system_id = system_id
@@ -92,7 +99,6 @@ class SmppServer:
             store=store,
             clock=service.clock,
             events=service.events,
-            handsets=service.handsets,
             tz=tz,
             settings=outcomes or OutcomeSettings(),
             account_shares={
@@ -196,7 +202,7 @@ class SmppServer:
 
     async def query(self, session: Session, pdu: Pdu) -> tuple[int, dict[str, Any]]:
         message_id = text_field(pdu, "message_id")
-        message = await self._store.message(message_id)
+        message = await self._store.query(lambda q: q.smsc.message(message_id))
         if message is None or message.account != session.account:
             return Status.RQUERYFAIL, {}
         done = message.done_at
@@ -270,16 +276,19 @@ class SmppServer:
         """An MO to an application's short code: stored (durably) before this returns,
         then delivered to the application's sessions."""
         account = self._owners[sms.shortcode]
-        await self._store.enqueue(
-            # a client's id is unique per sender only: two senders' "1" are two MOs, and a
-            # redelivery of the same one (after a crash) is kept once
-            id=f"{sms.msisdn}/{sms.id}" if sms.client_id else sms.id,
-            account=account.system_id,
-            kind="mo",
-            source=sms.msisdn,
-            destination=sms.shortcode,
-            text=sms.text,
-            at=self._now(),
+        at = self._now()
+        await self._stored.write(
+            lambda tx: tx.smsc.enqueue(
+                # a client's id is unique per sender only: two senders' "1" are two MOs,
+                # and a redelivery of the same one (after a crash) is kept once
+                id=f"{sms.msisdn}/{sms.id}" if sms.client_id else sms.id,
+                account=account.system_id,
+                kind="mo",
+                source=sms.msisdn,
+                destination=sms.shortcode,
+                text=sms.text,
+                at=at,
+            )
         )
         log.info("smpp_mo_stored", account=account.system_id, id=sms.id, msisdn=sms.msisdn)
         self._queues[account.system_id].wake()
@@ -309,13 +318,26 @@ class SmppServer:
             return Status.RINVEXPIRY, ""
         if expires_at <= now:
             return Status.RINVEXPIRY, ""
-        failed = None  # by default the handset and the outcome settings decide
-        try:
-            out = await self._service.send_mt(source, msisdn, text, price=account.mt_price)
-            message_id, at = out.id, out.at
+        asked = Submission(
+            account=account.system_id,
+            shortcode=source,
+            msisdn=msisdn,
+            text=text,
+            registered=registered,
+            expires_at=expires_at,
+        )
+        try:  # the MT, its charge and its record: one transaction
+            out = await self._service.send_mt(
+                source,
+                msisdn,
+                text,
+                price=account.mt_price,
+                track=lambda tx, mt: self._pending.record(tx, asked, id=mt.id, at=mt.at),
+            )
+            message_id = out.id
+            self._pending.accepted()
         except tuple(NOT_CHARGED) as exc:  # accepted, then UNDELIV: nothing sent or charged
-            message_id, at = uuid.uuid4().hex, now
-            failed = Final("UNDELIV", NOT_CHARGED[type(exc)])
+            message_id = uuid.uuid4().hex
             log.info(
                 "smpp_mt_not_charged",
                 account=account.system_id,
@@ -323,17 +345,8 @@ class SmppServer:
                 msisdn=msisdn,
                 reason=str(exc),
             )
-        await self._pending.accept(
-            id=message_id,
-            account=account.system_id,
-            shortcode=source,
-            msisdn=msisdn,
-            text=text,
-            registered=registered,
-            submitted=at,
-            expires_at=expires_at,
-            failed=failed,
-        )
+            failed = Final("UNDELIV", NOT_CHARGED[type(exc)])
+            await self._pending.fail(asked, id=message_id, at=now, failed=failed)
         log.info("smpp_mt_accepted", account=account.system_id, id=message_id, msisdn=msisdn)
         return Status.ROK, message_id
 
