@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from gateway.adapters.sqlite_buffer import WriteBuffer
@@ -41,7 +41,7 @@ class SqliteOutbox:
     ``unpublished`` reads that instance's own (docs/scale-out.md).
     """
 
-    __slots__ = ("_buffer", "_inbound", "_outbox", "_owner", "_recorded")
+    __slots__ = ("_buffer", "_inbound", "_new", "_outbox", "_owner", "_recorded")
 
     def __init__(self, buffer: WriteBuffer, owner: str = "") -> None:
         self._buffer = buffer
@@ -50,6 +50,18 @@ class SqliteOutbox:
         self._outbox = buffer.appended(INSERT_OUTBOX)
         #: MOs recorded in this transaction: only those need the buffered writes flushed
         self._recorded: set[tuple[str, str]] = set()
+        #: MOs ``preload`` found not recorded before this transaction
+        self._new: set[tuple[str, str]] = set()
+
+    def preload(self, mos: Collection[tuple[str, str]]) -> None:
+        """Look up which of ``mos`` (sender, MO id) were recorded before, in one query."""
+        wanted = set(mos) - self._recorded - self._new
+        seen = self._buffer.read_each(
+            "SELECT i.msisdn, i.id FROM (VALUES {}) AS v"
+            " JOIN inbound i ON i.msisdn = v.column1 AND i.id = v.column2",
+            wanted,
+        )
+        self._new |= wanted.difference((m, i) for m, i in seen)
 
     def add(self, m: Outgoing, *, answer: bool = True) -> None:
         self._outbox.append(
@@ -79,6 +91,8 @@ class SqliteOutbox:
         # An MO seen in an earlier transaction is in the database with its replies; only
         # one recorded in this transaction needs the buffered writes flushed first.
         sql, key = "SELECT 1 FROM inbound WHERE msisdn = ? AND id = ?", (msisdn, inbound_id)
+        if key in self._new and key not in self._recorded:
+            return None  # preloaded: not seen before, not recorded since
         if key in self._recorded:
             seen = self._buffer.read(sql, key).fetchone()
         else:

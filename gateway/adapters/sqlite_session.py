@@ -4,12 +4,13 @@ The repositories share one ``WriteBuffer`` (``sqlite_buffer``): writes are buffe
 sent with ``executemany`` in a fixed order (parents before children) just before the
 next read that could see them, and at commit; subscribers are kept in an identity map,
 so a batch of renewals reads each subscriber once (joined to its subscription) and
-writes it once.
+writes it once; ``prefetch`` reads a batch of MOs' senders with one query per table.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from typing import TYPE_CHECKING, cast
 
 from gateway.adapters.sqlite_billing import (
@@ -128,6 +129,12 @@ class SqliteSession:
         self.reports = SqliteReports(buffer)
         self.recording = SqliteRecording(buffer)
         self.smsc = SqliteSmsc(buffer)
+
+    def prefetch(self, msisdns: Collection[str], mos: Collection[tuple[str, str]]) -> None:
+        """The ``Transaction.prefetch`` hint: each repository preloads its rows."""
+        self.subscribers.preload(msisdns)
+        self.subscriptions.preload(msisdns)
+        self.outbox.preload(mos)
 
 
 if TYPE_CHECKING:  # mypy --strict proves the session implements both ports

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -90,19 +91,38 @@ def _subscription(row: Row) -> Subscription:
 
 
 class SqliteSubscribers:
-    """The ``Subscribers`` port: reads go through the identity map, writes are buffered."""
+    """The ``Subscribers`` port: reads go through the identity map, writes are buffered.
 
-    __slots__ = ("_buffer", "_known", "_rows")
+    ``preload`` fills the map for many MSISDNs with one query, and remembers those that
+    have no account (until one is ``put``).
+    """
+
+    __slots__ = ("_absent", "_buffer", "_known", "_rows")
 
     def __init__(self, buffer: WriteBuffer) -> None:
         self._buffer = buffer
         self._known = buffer.subscribers
         self._rows = buffer.keyed(UPSERT_SUBSCRIBER)
+        #: MSISDNs ``preload`` found no account for
+        self._absent: set[str] = set()
+
+    def preload(self, msisdns: Collection[str]) -> None:
+        """Read the accounts of ``msisdns`` not yet in the identity map, in one query."""
+        wanted = {m for m in msisdns if m not in self._known and m not in self._absent}
+        rows = self._buffer.read_each(
+            f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE msisdn IN ({{}})",  # noqa: S608
+            [(m,) for m in wanted],
+        )
+        for row in rows:
+            self._known[row[0]] = subscriber_of(row)
+        self._absent |= wanted.difference(self._known)
 
     def get(self, msisdn: str) -> Subscriber | None:
         known = self._known.get(msisdn)
         if known is not None:
             return known
+        if msisdn in self._absent:
+            return None
         # no flush needed: a subscriber written in this transaction is in the map
         row = self._buffer.conn.execute(
             f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE msisdn = ?",  # noqa: S608
@@ -128,6 +148,7 @@ class SqliteSubscribers:
 
     def put(self, s: Subscriber) -> None:
         self._known[s.msisdn] = s
+        self._absent.discard(s.msisdn)
         self._rows[s.msisdn] = (
             s.msisdn,
             s.kind,
@@ -175,16 +196,33 @@ class SqliteSubscriptions:
 
     ``open_of`` is the read every MO makes: it flushes the buffered writes only when some
     of them are this MSISDN's subscriptions (another MO of the same sender in the batch),
-    so a batch's writes go out together at commit instead of a row at a time.
+    so a batch's writes go out together at commit instead of a row at a time. ``preload``
+    reads the open subscriptions of many MSISDNs with one query; ``open_of`` answers from
+    those rows until a subscription of the MSISDN is ``put``.
     """
 
-    __slots__ = ("_buffer", "_pending", "_rows")
+    __slots__ = ("_buffer", "_open", "_pending", "_rows")
 
     def __init__(self, buffer: WriteBuffer) -> None:
         self._buffer = buffer
         self._rows = buffer.keyed(UPSERT_SUBSCRIPTION)
         #: MSISDNs whose subscriptions have buffered upserts (stale once flushed)
         self._pending: set[str] = set()
+        #: preloaded open subscriptions (rows, in ``open_of``'s order) by MSISDN
+        self._open: dict[str, list[Row]] = {}
+
+    def preload(self, msisdns: Collection[str]) -> None:
+        """Read the open subscriptions of ``msisdns`` (not already preloaded) in one query."""
+        found: dict[str, list[Row]] = {m: [] for m in msisdns if m not in self._open}
+        rows = self._buffer.read_each(
+            f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE msisdn IN ({{}})"  # noqa: S608
+            f" AND status IN {_OPEN} ORDER BY started_at, rowid",
+            [(m,) for m in found],
+        )
+        self._pending.clear()  # flushed by the read
+        for row in rows:
+            found[row[1]].append(row)
+        self._open.update(found)
 
     def _select(self, where: str, params: tuple[object, ...]) -> list[Subscription]:
         rows = self._buffer.read(
@@ -194,9 +232,12 @@ class SqliteSubscriptions:
         return [_subscription(r) for r in rows]
 
     def open_of(self, msisdn: str) -> list[Subscription]:
+        preloaded = self._open.get(msisdn)
+        if preloaded is not None:
+            return [_subscription(r) for r in preloaded]
         if not self._rows:
             self._pending.clear()  # flushed since: nothing of this MSISDN is buffered
-        sql = f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE msisdn = ? AND status IN {_OPEN} ORDER BY started_at"  # noqa: S608
+        sql = f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE msisdn = ? AND status IN {_OPEN} ORDER BY started_at, rowid"  # noqa: S608
         if msisdn in self._pending:
             rows = self._buffer.read(sql, (msisdn,)).fetchall()
         else:  # the database already holds everything this transaction knows of it
@@ -214,6 +255,7 @@ class SqliteSubscriptions:
     def put(self, s: Subscription) -> None:
         self._buffer.dirty = True
         self._pending.add(s.msisdn)
+        self._open.pop(s.msisdn, None)
         self._rows[s.id] = subscription_values(s)
 
     def due(self, until: datetime, limit: int) -> list[Subscription]:

@@ -3,6 +3,8 @@
 ``submit`` queues an MO with a future; the batch loop takes what is queued (up to
 ``max_batch``), runs it in one transaction with the due work that fell before it, and
 resolves each future only after the commit (MQTT acknowledges then, HTTP answers).
+Before the MOs run, the transaction prefetches what their handlers read of their
+senders (``Transaction.prefetch``): on PostgreSQL a read is a network round trip.
 Storage that refuses the batch holds it (``Durable``); a batch that fails otherwise is
 retried one MO at a time, and an MO that still fails gets an apology.
 """
@@ -156,6 +158,7 @@ class Intake:
         MOs stay unacknowledged) and retries it; a batch that fails for another reason is
         retried one MO at a time, and an MO that still fails gets an apology."""
         now = self._event_time()
+        senders = {i.sms.msisdn for i in batch}
 
         def run_all(
             tx: Transaction, fx: Effects
@@ -164,6 +167,8 @@ class Intake:
             if self._real_clock:
                 # a renewal that fell due before these MOs runs first, in the same transaction
                 due = self._engine.run_due(tx, now, self._due_chunk, fx=fx).outgoing
+            if len(batch) > 1:  # the batch's reads in one round trip each, not one per MO
+                tx.prefetch(senders, [(i.sms.msisdn, i.sms.id) for i in batch if i.sms.client_id])
             return due, [self._engine.handle_sms(tx, item.sms, now, fx=fx) for item in batch]
 
         async def attempt() -> tuple[list[Outgoing], list[SmsResult | BaseException]]:
@@ -171,7 +176,7 @@ class Intake:
             now = self._event_time()  # a batch held through an outage runs when it can
             done: tuple[list[Outgoing], list[SmsResult | BaseException]]
             # several gateways: the batch's subscribers are locked for it (scale-out.md)
-            done = await self._commit(run_all, serialise={i.sms.msisdn for i in batch})
+            done = await self._commit(run_all, serialise=senders)
             return done
 
         try:

@@ -89,6 +89,12 @@ class Transaction(Protocol):
     @property
     def tickets(self) -> Tickets: ...
 
+    def prefetch(self, msisdns: Collection[str], mos: Collection[tuple[str, str]]) -> None:
+        """A hint, changing no read: the accounts and open subscriptions of ``msisdns``
+        and whether the MOs ``mos`` (sender, MO id) were seen before, fetched together
+        (one round trip each instead of one per MO) for the reads that follow."""
+        ...
+
 
 class Queries(Protocol):
     """The read models, for the HTTP API, the console, the pipeline and start-up."""

@@ -72,6 +72,9 @@ class FakeSession:
         self.recording = FakeRecording(state)
         self.smsc = FakeSmsc(state)
 
+    def prefetch(self, msisdns: Collection[str], mos: Collection[tuple[str, str]]) -> None:
+        """Nothing to fetch: every read is in memory already."""
+
 
 class FakeStore:
     """The ``Store`` port in memory, with real transaction semantics.
