@@ -68,6 +68,19 @@ async def _watch_replies(
         await asyncio.sleep(0.05)
 
 
+async def _publish(port: int, mos: list[dict[str, str]]) -> None:
+    """Send ``mos`` to 888 at QoS 1, 200 at a time, each acknowledged by the broker."""
+    async with mqtt_client(port) as client:
+        client.pending_calls_threshold = len(mos)
+        for start in range(0, len(mos), 200):
+            await asyncio.gather(
+                *(
+                    client.publish("sms/mo/888", json.dumps(mo), qos=1)
+                    for mo in mos[start : start + 200]
+                )
+            )
+
+
 async def _until(condition: Callable[[], bool], wait: float) -> None:
     async with asyncio.timeout(wait):
         while not condition():  # noqa: ASYNC110 - polling what another task collects
@@ -102,21 +115,19 @@ async def test_replies_resume_at_once_when_the_broker_restarts_mid_load(
     try:
         async with asyncio.timeout(10):
             await ready.wait()
-        async with mqtt_client(broker.port) as client:
-            client.pending_calls_threshold = len(mos)
-            for start in range(0, len(mos), 200):
-                await asyncio.gather(
-                    *(
-                        client.publish("sms/mo/888", json.dumps(mo), qos=1)
-                        for mo in mos[start : start + 200]
-                    )
-                )
+        # the first half goes out before the freeze, the second while the broker hangs:
+        # the broker keeps those for the gateway's session, so replies come after the
+        # restart however fast the gateway answered the first half
+        half = len(mos) // 2
+        await _publish(broker.port, mos[:half])
 
         def answered() -> int:
             return len({mt["in_reply_to"] for _, mt in seen})
 
-        await _until(lambda: answered() >= len(mos) // 4, 60)
+        # at the first reply seen, the gateway is still answering the first half
+        await _until(lambda: answered() >= 1, 60)
         proxy.freeze()  # the broker hangs: the gateway's publishes from now on are in flight
+        await _publish(broker.port, mos[half:])
         await asyncio.sleep(0.3)
         at_stop = answered()
         await asyncio.to_thread(broker.stop)  # SIGTERM: it saves its sessions and queues
