@@ -127,7 +127,9 @@ class FreezingProxy:
     so a publish sent then is in flight, never acknowledged. When the broker closes a
     connection (it stopped), the proxy stops listening and resets the other side, so the
     client sees the drop at once and its reconnects are refused; ``listen()`` again
-    once the broker is back.
+    once the broker is back. ``freeze(deaf=True)`` freezes one way only: the broker's
+    packets still reach the client, the client's are dropped (a half-open connection:
+    what the client publishes or acknowledges then never arrives).
     """
 
     def __init__(self, upstream_port: int) -> None:
@@ -135,6 +137,7 @@ class FreezingProxy:
         self.port = 0
         self._server: asyncio.Server | None = None
         self._frozen: set[asyncio.StreamWriter] = set()
+        self._deaf: set[asyncio.StreamWriter] = set()
         self._open: set[asyncio.StreamWriter] = set()
 
     async def listen(self) -> FreezingProxy:
@@ -142,8 +145,11 @@ class FreezingProxy:
         self.port = int(self._server.sockets[0].getsockname()[1])
         return self
 
-    def freeze(self) -> None:
-        self._frozen |= self._open
+    def freeze(self, *, deaf: bool = False) -> None:
+        if deaf:
+            self._deaf |= self._open
+        else:
+            self._frozen |= self._open
 
     def close(self) -> None:
         if self._server is not None:
@@ -172,13 +178,14 @@ class FreezingProxy:
             side.transport.abort()
             self._open.discard(side)
             self._frozen.discard(side)
+            self._deaf.discard(side)
 
     async def _pump(
         self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, client: asyncio.StreamWriter
     ) -> None:
         with contextlib.suppress(OSError):
             while data := await source.read(65536):
-                if client in self._frozen:
+                if client in self._frozen or (sink is not client and client in self._deaf):
                     continue
                 sink.write(data)
                 await sink.drain()

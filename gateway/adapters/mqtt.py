@@ -31,7 +31,7 @@ from gateway.adapters.mqtt_connection import (
     make_client,
     worth_other_version,
 )
-from gateway.adapters.mqtt_io import gulp_io
+from gateway.adapters.mqtt_io import Lane, install_lane
 from gateway.adapters.mqtt_publish import PublishBatch
 from gateway.domain.model import InboundSms, Outgoing, UsageEvent
 from gateway.errors import GatewayError
@@ -73,6 +73,8 @@ class _Link:
     client: aiomqtt.Client
     version: Version
     lost: asyncio.Future[None]
+    #: the MOs, their PUBACKs, the MTs and their PUBACKs (``mqtt_io``)
+    lane: Lane
 
     async def call(self, awaitable: Awaitable[T]) -> T:
         """Await a call on this connection, failing at once if the connection drops
@@ -226,10 +228,10 @@ class MqttTransport:
         raise aiomqtt.MqttError("no MQTT version to try")
 
     async def _start(self, client: aiomqtt.Client, version: Version) -> _Link:
-        gulp_io(client)
+        lane = install_lane(client, version)
         for topic in self._topics:
             await client.subscribe(topic, qos=1)
-        link = _Link(client, version, asyncio.get_running_loop().create_future())
+        link = _Link(client, version, asyncio.get_running_loop().create_future(), lane)
         # the moment paho sees the connection go, calls waiting on it fail (_Link.call)
         client._disconnected.add_done_callback(lambda gone: self._drop(link, gone))
         self._link, self._last_error = link, None
@@ -254,51 +256,86 @@ class MqttTransport:
     # -- inbound ----------------------------------------------------------------------
 
     async def _consume(self, link: _Link, service: Inbound) -> None:
-        client = link.client
-        acks: collections.deque[tuple[int, asyncio.Future[Any] | None]] = collections.deque()
+        """Take MOs from the lane (and from aiomqtt's queue what paho decoded itself:
+        what came before the lane took over, QoS 2) until the connection drops. Each
+        QoS 1 MO is acknowledged once its future is done (committed and answered, or
+        rejected), in the order the MOs came."""
+        client, lane = link.client, link.lane
+        acks: collections.deque[tuple[int, int, asyncio.Future[Any] | None]] = collections.deque()
 
         def flush_acks(_: object = None) -> None:
-            while acks and (acks[0][1] is None or acks[0][1].done()):
-                mid, future = acks.popleft()
+            mids: list[int] = []
+            while acks and (acks[0][2] is None or acks[0][2].done()):
+                mid, qos, future = acks.popleft()
                 if future is not None and not future.cancelled():
                     future.exception()  # a failed MO was answered and logged: retrieve it
-                client._client.ack(mid, 1)
+                if qos == 1:
+                    mids.append(mid)
+                else:  # QoS 2 (paho decoded it): paho's PUBREC, after the PUBACKs before it
+                    lane.ack(mids)
+                    mids = []
+                    client._client.ack(mid, qos)
+            lane.ack(mids)
 
-        async for message in client.messages:
+        def take(topic: str, payload: bytes, qos: int, mid: int, retain: bool) -> None:
             if not self._intake.is_set():  # shutting down: left unacknowledged
-                await self._intake.wait()
-            payload = (
-                message.payload
-                if isinstance(message.payload, bytes)
-                else str(message.payload).encode()
-            )
-            topic = message.topic.value
-            future: asyncio.Future[Any] | None = None
-            try:
-                if not payload and self._clearing[topic] > 0:
-                    self._clearing[topic] -= 1  # our own clearing of a retained message
-                elif message.retain:
-                    await self._retained(service, link, topic, payload)
-                elif topic.startswith("usage/"):
-                    event = parse_usage(topic, payload)
-                    task = asyncio.ensure_future(self._usage(service, event, topic, payload))
-                    self._usage_tasks.add(task)  # held until done: the loop keeps weak refs
-                    task.add_done_callback(self._usage_tasks.discard)
-                    future = task
-                else:
-                    sms = parse_mo(topic, payload, service.shortcodes | self._routed)
-                    if self._route is not None and sms.shortcode in self._routed:
-                        future = asyncio.ensure_future(self._route(sms))
-                    else:
-                        future = service.submit(sms)
-            except GatewayError as exc:
-                await self._reject(service, "mo_rejected", topic, payload, str(exc))
-            if message.qos > 0:
-                acks.append((message.mid, future))
+                return
+            future = self._take(service, link, topic, payload, retain)
+            if qos > 0:
+                acks.append((mid, qos, future))
                 if future is None:
                     flush_acks()
                 else:
                     future.add_done_callback(flush_acks)
+
+        def take_safely(topic: str, payload: bytes, qos: int, mid: int, retain: bool) -> None:
+            try:
+                take(topic, payload, qos, mid, retain)
+            except Exception:  # a bug must not stop the connection's reads: not acknowledged
+                log.exception("mqtt_message_failed", topic=topic)
+
+        queued = client._queue  # decoded by paho before the lane took over
+        lane.on_publish = take_safely
+        while not queued.empty():
+            self._take_paho(take_safely, queued.get_nowait())
+        async for message in client.messages:  # paho's (QoS 2); ends when the link drops
+            self._take_paho(take_safely, message)
+
+    @staticmethod
+    def _take_paho(
+        take: Callable[[str, bytes, int, int, bool], None], message: aiomqtt.Message
+    ) -> None:
+        payload = message.payload
+        if not isinstance(payload, bytes):
+            payload = str(payload).encode()
+        take(message.topic.value, payload, message.qos, message.mid, message.retain)
+
+    def _take(
+        self, service: Inbound, link: _Link, topic: str, payload: bytes, retain: bool
+    ) -> asyncio.Future[Any] | None:
+        """Start handling one inbound message; its future is done once it may be
+        acknowledged (None: at once)."""
+        if not payload and self._clearing[topic] > 0:
+            self._clearing[topic] -= 1  # our own clearing of a retained message
+            return None
+        try:
+            if retain:
+                return self._task(self._retained(service, link, topic, payload))
+            if topic.startswith("usage/"):
+                event = parse_usage(topic, payload)
+                return self._task(self._usage(service, event, topic, payload))
+            sms = parse_mo(topic, payload, service.shortcodes | self._routed)
+            if self._route is not None and sms.shortcode in self._routed:
+                return asyncio.ensure_future(self._route(sms))
+            return service.submit(sms)
+        except GatewayError as exc:
+            return self._task(self._reject(service, "mo_rejected", topic, payload, str(exc)))
+
+    def _task(self, work: Awaitable[None]) -> asyncio.Future[None]:
+        task = asyncio.ensure_future(work)
+        self._usage_tasks.add(task)  # held until done: the loop keeps weak refs
+        task.add_done_callback(self._usage_tasks.discard)
+        return task
 
     async def _retained(self, service: Inbound, link: _Link, topic: str, payload: bytes) -> None:
         """A retained message on an inbound topic is never processed.
@@ -368,7 +405,7 @@ class MqttTransport:
             items = [(f"sms/mt/{m.msisdn}", mt_payload(m, tz)) for m in window]
             batch: PublishBatch | None = None
             try:
-                batch = PublishBatch(link.client, items)
+                batch = PublishBatch(link.lane, items)
                 await link.call(batch.wait())
             except aiomqtt.MqttError as exc:
                 acked = batch.acked if batch is not None else [False] * len(window)

@@ -1,32 +1,29 @@
-"""MTs out in batches: paho publishes each one, a single future waits for all their PUBACKs.
+"""MTs out in batches: the lane encodes and queues their PUBLISH packets, one future
+waits for all their PUBACKs.
 
 aiomqtt's ``publish`` costs, for every message, a coroutine, a task (to wait on several
-at once), an ``asyncio.Event``, a pending-call entry and a ``wait_for`` with its timer.
-A batch here calls the publish of aiomqtt's underlying paho client for each message and
-registers one small acknowledgement per message id in aiomqtt's table of pending
-publishes: aiomqtt's own ``on_publish`` callback (run by paho when a PUBACK arrives)
-pops it and calls its ``set``, which counts the batch down to one future. The
-connection, the session, the reconnects and the inbound side stay aiomqtt's.
+at once), an ``asyncio.Event``, a pending-call entry and a ``wait_for`` with its timer;
+paho's ``publish`` an ``MQTTMessage``, MQTT 5 ``Properties`` and a packet of its own. A
+batch here hands the lane its ``(topic, payload)`` pairs with one small acknowledgement
+per message: the lane (``mqtt_io``) matches each PUBACK to it and calls its ``set``,
+which counts the batch down to one future.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any, cast
 
 import aiomqtt
-from aiomqtt.exceptions import MqttCodeError
-from paho.mqtt.client import MQTT_ERR_SUCCESS
 
 from gateway.adapters.mqtt_connection import CALL_TIMEOUT
+from gateway.adapters.mqtt_io import Acknowledged, Lane
 
 __all__ = ["PublishBatch"]
 
 
 class _Ack:
-    """One message of a batch in aiomqtt's pending publishes, where aiomqtt keeps an
-    ``asyncio.Event``: aiomqtt's ``on_publish`` calls ``set`` once the PUBACK is in."""
+    """One message of a batch, waiting in the lane for its PUBACK."""
 
     __slots__ = ("batch", "index")
 
@@ -39,34 +36,20 @@ class _Ack:
 
 
 class PublishBatch:
-    """QoS 1 publishes of ``(topic, payload)`` pairs on one client; ``done`` resolves
-    once the broker acknowledged every one, ``acked[i]`` says whether message ``i`` was.
+    """QoS 1 publishes of ``(topic, payload)`` pairs on one lane; ``done`` resolves once
+    the broker acknowledged every one, ``acked[i]`` says whether message ``i`` was.
 
-    Raises ``MqttCodeError`` (as aiomqtt's ``publish`` does) when paho refuses a message;
-    those before it are on their way and count as not acknowledged until their PUBACK.
     Call ``close`` when giving up on the batch (a dropped connection, a timeout).
     """
 
-    __slots__ = ("_left", "_mids", "_pending", "acked", "done")
+    __slots__ = ("_lane", "_mids", "acked", "done", "left")
 
-    def __init__(self, client: aiomqtt.Client, items: Sequence[tuple[str, bytes]]) -> None:
+    def __init__(self, lane: Lane, items: Sequence[tuple[str, bytes]]) -> None:
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.acked = [False] * len(items)
-        self._left = len(items)
-        # aiomqtt only calls `set` on what it finds there
-        self._pending = cast("dict[int, Any]", client._pending_publishes)
-        self._mids: list[int] = []
-        publish = client._client.publish
-        try:
-            for index, (topic, payload) in enumerate(items):
-                info = publish(topic, payload, 1)
-                if info.rc != MQTT_ERR_SUCCESS:
-                    raise MqttCodeError(info.rc, "Could not publish message")
-                self._pending[info.mid] = _Ack(self, index)
-                self._mids.append(info.mid)
-        except BaseException:
-            self.close()
-            raise
+        self.left = len(items)
+        self._lane = lane
+        self._mids = lane.publish(items, [_Ack(self, index) for index in range(len(items))])
         if not items:
             self.done.set_result(None)
 
@@ -74,19 +57,18 @@ class PublishBatch:
         if self.acked[index]:
             return
         self.acked[index] = True
-        self._left -= 1
-        if not self._left and not self.done.done():
+        self.left -= 1
+        if not self.left and not self.done.done():
             self.done.set_result(None)
 
     def close(self) -> None:
         """Forget the messages still waiting for their PUBACK."""
-        pending = self._pending
-        for mid in self._mids:
-            entry = pending.get(mid)
-            if isinstance(entry, _Ack) and entry.batch is self:
-                del pending[mid]
+        self._lane.forget(self._mids, self._owns)
         if not self.done.done():
             self.done.cancel()
+
+    def _owns(self, waiter: Acknowledged) -> bool:
+        return isinstance(waiter, _Ack) and waiter.batch is self
 
     async def wait(self) -> None:
         """Wait for every PUBACK; past ``CALL_TIMEOUT`` seconds an ``MqttError`` (as

@@ -90,11 +90,13 @@ async def _until(condition: Callable[[], bool], wait: float) -> None:
 async def test_replies_resume_at_once_when_the_broker_restarts_mid_load(
     tmp_path: Path, broker: ConfiguredMosquitto
 ) -> None:
-    """The broker hangs while MOs are being answered, is stopped, and starts again a
-    second later.
+    """The broker stops hearing the gateway while MOs are being answered, is stopped, and
+    starts again a second later.
 
-    The gateway reaches the broker through a proxy that freezes the connection first, so
-    MTs are in flight (sent, never acknowledged) when it drops, whatever the timing. Every
+    The gateway reaches the broker through a proxy that freezes the gateway's side of the
+    connection first (the broker still delivers MOs, the gateway's replies and PUBACKs are
+    lost), so MTs are in flight (sent, never acknowledged) when it drops, however fast
+    the gateway answered what came before. Every
     MO is answered by exactly one reply (distinct MT ids, by the MO they answer), each
     subscriber is charged once, and the replies waiting at the restart all arrive within
     RESUME_BOUND seconds of the broker listening again: what was in flight is published
@@ -115,9 +117,11 @@ async def test_replies_resume_at_once_when_the_broker_restarts_mid_load(
     try:
         async with asyncio.timeout(10):
             await ready.wait()
-        # the first half goes out before the freeze, the second while the broker hangs:
-        # the broker keeps those for the gateway's session, so replies come after the
-        # restart however fast the gateway answered the first half
+        # the first half goes out before the freeze, the second while the broker does not
+        # hear the gateway: it delivers them, and the replies and acknowledgements are
+        # lost, so those MTs are in flight at the drop and the broker delivers those MOs
+        # again to the gateway's session after the restart (the gateway answers them
+        # from what it stored: the same replies, no second charge)
         half = len(mos) // 2
         await _publish(broker.port, mos[:half])
 
@@ -126,9 +130,9 @@ async def test_replies_resume_at_once_when_the_broker_restarts_mid_load(
 
         # at the first reply seen, the gateway is still answering the first half
         await _until(lambda: answered() >= 1, 60)
-        proxy.freeze()  # the broker hangs: the gateway's publishes from now on are in flight
+        proxy.freeze(deaf=True)  # the gateway's publishes from now on are in flight
         await _publish(broker.port, mos[half:])
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.5)
         at_stop = answered()
         await asyncio.to_thread(broker.stop)  # SIGTERM: it saves its sessions and queues
         await asyncio.sleep(1.0)  # the broker is away for a second

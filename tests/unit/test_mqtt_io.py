@@ -1,54 +1,13 @@
-"""Fewer system calls under paho: reads served from one gulp, queued acks and MTs joined."""
+"""Fewer system calls under paho: queued acks and MTs joined (the lane's reads and its
+packets: tests/integration/test_mqtt_lane.py)."""
 
 from __future__ import annotations
 
 import collections
-import socket
 
-import pytest
 from paho.mqtt.client import PINGREQ, PUBACK, PUBLISH
 
-from gateway.adapters.mqtt_io import _BufferedSocket, _join_queued
-
-
-def test_small_reads_are_served_from_one_gulp_in_order() -> None:
-    ours, broker = socket.socketpair()
-    with ours, broker:
-        ours.setblocking(False)
-        buffered = _BufferedSocket(ours)
-        broker.sendall(b"\x30\x05hello\x40\x02\x00\x01")  # a PUBLISH, then a PUBACK
-        assert buffered.recv(1) == b"\x30"
-        assert buffered.buffered
-        broker.sendall(b"late")  # arrives after the gulp: read only once the buffer is empty
-        assert [buffered.recv(1), buffered.recv(5), buffered.recv(4)] == [
-            b"\x05",
-            b"hello",
-            b"\x40\x02\x00\x01",
-        ]
-        assert not buffered.buffered
-        assert buffered.recv(10) == b"late"
-
-
-def test_an_empty_socket_raises_as_paho_expects_and_a_closed_one_reads_empty() -> None:
-    ours, broker = socket.socketpair()
-    with ours:
-        ours.setblocking(False)
-        buffered = _BufferedSocket(ours)
-        with pytest.raises(BlockingIOError):
-            buffered.recv(1)
-        broker.sendall(b"\xd0")
-        broker.close()
-        assert buffered.recv(2) == b"\xd0"  # what is there, no more than that
-        assert buffered.recv(1) == b""  # then the end of the connection
-
-
-def test_everything_but_recv_is_the_sockets_own() -> None:
-    ours, broker = socket.socketpair()
-    with ours, broker:
-        buffered = _BufferedSocket(ours)
-        assert buffered.fileno() == ours.fileno()
-        assert buffered.send(b"ping") == 4
-        assert broker.recv(4) == b"ping"
+from gateway.adapters.mqtt_io import _join_queued
 
 
 def _packet(command: int, data: bytes, *, qos: int = 1, pos: int = 0) -> dict[str, object]:
