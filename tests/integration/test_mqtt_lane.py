@@ -123,7 +123,7 @@ async def test_mts_the_lane_publishes_arrive_and_resolve_their_batch(
     subscribed = threading.Event()
     with _paho(mosquitto.port, version) as handset:
         handset.on_subscribe = lambda *_: subscribed.set()
-        handset.on_message = lambda _c, _u, m: received.append((m.topic, m.payload))
+        handset.on_message = lambda _c, _u, m: received.append((m.topic, bytes(m.payload)))
         handset.subscribe("sms/mt/#", qos=1)
         assert subscribed.wait(5)
         items = [
