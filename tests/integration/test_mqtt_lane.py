@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import aiomqtt
 import paho.mqtt.client as paho
@@ -25,6 +27,7 @@ from paho.mqtt.properties import Properties
 from gateway.adapters.mqtt_connection import MqttEndpoint, Version, make_client
 from gateway.adapters.mqtt_io import Lane, install_lane
 from gateway.adapters.mqtt_publish import PublishBatch
+from tests.broker_support import ConfiguredMosquitto, make_tls_files
 from tests.support import Mosquitto
 
 Taken = tuple[str, bytes, int, bool]
@@ -145,3 +148,30 @@ async def test_mts_the_lane_publishes_arrive_and_resolve_their_batch(
             assert (first.left, second.left) == (0, 0)
         await _until(lambda: len(received) == 301)
     assert [m for m in received if m[0] != "sms/mt/event"] == items
+
+
+async def test_over_tls_a_payload_of_many_records_arrives_whole(tmp_path: Path) -> None:
+    """TLS hands the lane at most one record (16 KiB) a read, and may hold decrypted
+    bytes the socket no longer signals: a 200 KB MO and 50 small ones still arrive whole."""
+    tls = make_tls_files(tmp_path / "certs")
+    broker = ConfiguredMosquitto(tmp_path, tls=tls).start()
+    try:
+        endpoint = MqttEndpoint("127.0.0.1", broker.port, tls=True, ca_file=tls.ca)
+        big = bytes(range(256)) * 800
+        taken: list[tuple[str, bytes]] = []
+        client = make_client(endpoint, "5", f"lane-{uuid.uuid4().hex[:8]}")
+        async with client:
+            lane = install_lane(client, "5")
+            lane.on_publish = lambda topic, payload, *_: taken.append((topic, payload))
+            await client.subscribe("lane/#", qos=1)
+            context = ssl.create_default_context(cafile=str(tls.ca))
+            async with aiomqtt.Client(
+                "127.0.0.1", broker.port, tls_context=context, identifier="lane-sender"
+            ) as sender:
+                await sender.publish("lane/big", big, qos=1)
+                for n in range(50):
+                    await sender.publish(f"lane/{n}", str(n).encode(), qos=1)
+            await _until(lambda: len(taken) == 51)
+    finally:
+        broker.stop()
+    assert taken == [("lane/big", big)] + [(f"lane/{n}", str(n).encode()) for n in range(50)]
