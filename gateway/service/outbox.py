@@ -6,6 +6,12 @@ they are read back from the database instead, so memory stays bounded and nothin
 committed is ever skipped. A publish that fails is retried with backoff; a mark lost on
 a power cut only means a message is published again, with the same id.
 
+Batches are pipelined: up to ``_IN_FLIGHT`` are published at once (started in order, so
+they reach the broker in order), and the marks of every batch acknowledged meanwhile go
+to the database in one transaction, so a reply never waits for the PUBACKs of the batch
+before it nor for that batch's mark. Before the database is read for a backlog, what is
+in flight is published and marked first, so nothing is read back while being published.
+
 Several gateways on one database (docs/scale-out.md): each publishes the rows it
 committed; with ``adopt`` it also looks every ``sweep`` seconds for rows an instance
 that died left unpublished, takes them over and publishes them.
@@ -33,6 +39,8 @@ __all__ = ["Outbox"]
 log = structlog.get_logger("gateway.service")
 
 _PUBLISH_BATCH = 5000
+#: batches published at once (their PUBACKs awaited side by side)
+_IN_FLIGHT = 4
 
 
 def _mark_published(tx: Transaction, ids: list[str]) -> None:
@@ -71,6 +79,12 @@ class Outbox:
         self._burst.set()
         self._skipped = 0
         self._idle = asyncio.Event()  # set once the outbox (backlog included) is empty
+        self._window = asyncio.Semaphore(_IN_FLIGHT)
+        self._flying = 0  # batches being published or waiting for their mark
+        self._landed = asyncio.Event()  # set when the last of them is marked
+        self._landed.set()
+        self._to_mark: list[list[str]] = []  # the ids of each batch published, not marked
+        self._marks_due = asyncio.Event()
         metrics.watch_outbox(lambda: len(self._queue))
 
     def enqueue(self, messages: list[Outgoing]) -> None:
@@ -100,56 +114,88 @@ class Outbox:
 
     async def run(self) -> None:
         """Publish until cancelled."""
-        while True:
-            size = min(len(self._queue), _PUBLISH_BATCH)
-            batch = [self._queue.popleft() for _ in range(size)]
-            if not batch and self._backlog:
-                await self._burst.wait()
-                seen = self._skipped
-                if self._adopt is not None:
-                    adopted = await self._durable.run(
-                        "outbox_adopt", partial(self._adopt, _PUBLISH_BATCH)
-                    )
-                    if adopted:
-                        log.info("outbox_adopted", messages=adopted)
-                batch = await self._durable.run(
-                    "outbox_read",
-                    partial(self._store.query, partial(_unpublished, limit=_PUBLISH_BATCH)),
-                )
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._mark_loop())
+            while True:
+                batch = await self._next_batch()
                 if batch:
-                    log.debug("outbox_backlog", messages=len(batch))
-                elif self._skipped == seen:  # nothing was committed meanwhile
-                    self._backlog = False
-            if not batch:
-                if not self._queue and not self._backlog:
-                    self._idle.set()
-                    self._signal.clear()
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(self._sweep):
-                            await self._signal.wait()
-                    if not self._signal.is_set():  # a sweep: what did others leave?
-                        self._backlog = True
-                continue
-            await self._publish_until_done(batch)
-            for shortcode, n in Counter(m.shortcode for m in batch).items():
-                self._metrics.child(self._metrics.mt, shortcode).inc(n)
-            for m in batch:
-                log.info(
-                    "mt_published",
-                    msisdn=m.msisdn,
-                    shortcode=m.shortcode,
-                    message_id=m.id,
-                    in_reply_to=m.in_reply_to,
-                    text=clip(m.text),
+                    await self._window.acquire()
+                    self._flying += 1
+                    self._landed.clear()
+                    group.create_task(self._deliver(batch))
+
+    async def _next_batch(self) -> list[Outgoing]:
+        """What to publish next: the queue, else the backlog in the database (after what
+        is in flight landed), else nothing once idle (a sweep, or a new reply)."""
+        size = min(len(self._queue), _PUBLISH_BATCH)
+        batch = [self._queue.popleft() for _ in range(size)]
+        if not batch and self._backlog:
+            await self._burst.wait()
+            await self._landed.wait()  # rows in flight are not read back as unpublished
+            seen = self._skipped
+            if self._adopt is not None:
+                adopted = await self._durable.run(
+                    "outbox_adopt", partial(self._adopt, _PUBLISH_BATCH)
                 )
+                if adopted:
+                    log.info("outbox_adopted", messages=adopted)
+            batch = await self._durable.run(
+                "outbox_read",
+                partial(self._store.query, partial(_unpublished, limit=_PUBLISH_BATCH)),
+            )
+            if batch:
+                log.debug("outbox_backlog", messages=len(batch))
+            elif self._skipped == seen:  # nothing was committed meanwhile
+                self._backlog = False
+        if not batch and not self._queue and not self._backlog:
+            if self._flying:  # not idle yet: wait for a new reply or the last mark
+                self._signal.clear()
+                await self._signal.wait()
+                return []
+            self._idle.set()
+            self._signal.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._sweep):
+                    await self._signal.wait()
+            if not self._signal.is_set():  # a sweep: what did others leave?
+                self._backlog = True
+        return batch
+
+    async def _deliver(self, batch: list[Outgoing]) -> None:
+        """Publish one batch (until the broker has it), then hand its ids to the marks."""
+        try:
+            await self._publish_until_done(batch)
+        finally:
+            self._window.release()
+        for shortcode, n in Counter(m.shortcode for m in batch).items():
+            self._metrics.child(self._metrics.mt, shortcode).inc(n)
+        for m in batch:
+            log.info(
+                "mt_published",
+                msisdn=m.msisdn,
+                shortcode=m.shortcode,
+                message_id=m.id,
+                in_reply_to=m.in_reply_to,
+                text=clip(m.text),
+            )
+        self._to_mark.append([m.id for m in batch])
+        self._marks_due.set()
+
+    async def _mark_loop(self) -> None:
+        """Mark what was published, every batch acknowledged meanwhile in one transaction."""
+        while True:
+            await self._marks_due.wait()
+            self._marks_due.clear()
+            batches, self._to_mark = self._to_mark, []
+            ids = [id_ for batch in batches for id_ in batch]
             await self._durable.run(
                 "outbox_mark",
-                partial(
-                    self._store.transaction,
-                    partial(_mark_published, ids=[m.id for m in batch]),
-                    durable=False,
-                ),
+                partial(self._store.transaction, partial(_mark_published, ids=ids), durable=False),
             )
+            self._flying -= len(batches)
+            if not self._flying:
+                self._landed.set()
+                self._signal.set()  # wakes the idle check in ``_next_batch``
 
     async def _publish_until_done(self, batch: Sequence[Outgoing]) -> None:
         delay = 0.1
