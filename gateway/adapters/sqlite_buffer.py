@@ -7,9 +7,10 @@ every one. A keyed statement ``track``ed with its table keeps the image of each 
 as the database holds it (read or written in this transaction): a row written again
 is sent as an ``UPDATE`` of only the columns that changed (none: not sent), so the
 indexes of unchanged columns are not rewritten; a row with no image is upserted.
-Subscribers read or written in the transaction are kept in an identity map, so a batch of renewals reads each subscriber once (joined to its subscription)
-and writes it once. ``read_each`` reads rows for many keys at once (a batch of MOs
-prefetches its senders' rows with it: one round trip instead of one per MO).
+Subscribers read or written in the transaction are kept in an identity map, so a batch
+of renewals reads each subscriber once (joined to its subscription) and writes it once.
+``read_each`` reads rows for many keys at once (a batch of MOs prefetches its senders'
+rows with it: one round trip instead of one per MO).
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ class Tracked:
         self._table = table
         self._settable = tuple(names.index(c.strip()) for c in settable.split(","))
         self._statements: dict[tuple[int, ...], str] = {}
-        #: the row of each key as the database holds it now
+        #: the row of each key as the database holds it now (in the ``settable`` columns,
+        #: the only ones compared: the others never change once a row exists)
         self.images: dict[Hashable, Row] = {}
         self._names = names
 
