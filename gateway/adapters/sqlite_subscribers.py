@@ -32,26 +32,26 @@ _SUBSCRIBER_OF_B = ", ".join(f"b.{c.strip()}" for c in SUBSCRIBER_COLUMNS.split(
 _SUBSCRIPTION_OF_S = ", ".join(f"s.{c.strip()}" for c in _SUBSCRIPTION_COLUMNS.split(","))
 _OPEN = "('trial', 'active', 'renewal_failed', 'pending_cancel', 'paused')"
 
-UPSERT_SUBSCRIBER = (
-    f"INSERT INTO subscribers ({SUBSCRIBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
-    " ON CONFLICT (msisdn) DO UPDATE SET"
-    " kind = excluded.kind, balance = excluded.balance, language = excluded.language,"
-    " email = excluded.email, status = excluded.status, closed_at = excluded.closed_at"
+#: the columns an existing row's upsert writes (the others never change)
+_SUBSCRIBER_SET = "kind, balance, language, email, status, closed_at"
+_SUBSCRIPTION_SET = (
+    "status, package, grp, price, first_paid_at, last_paid_at, last_paid_amount, periods_paid,"
+    " used_since_paid, next_package, price_notice, period_start, expires_at, auto_renew,"
+    " next_action_at, failed_since, cancelled_at, charge_month, charged_in_month, usage_bytes"
 )
-UPSERT_SUBSCRIPTION = (
-    f"INSERT INTO subscriptions ({_SUBSCRIPTION_COLUMNS})"  # noqa: S608
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (id) DO UPDATE SET status = excluded.status, package = excluded.package,"
-    " grp = excluded.grp, price = excluded.price, first_paid_at = excluded.first_paid_at,"
-    " last_paid_at = excluded.last_paid_at, last_paid_amount = excluded.last_paid_amount,"
-    " periods_paid = excluded.periods_paid, used_since_paid = excluded.used_since_paid,"
-    " next_package = excluded.next_package, price_notice = excluded.price_notice,"
-    " period_start = excluded.period_start, expires_at = excluded.expires_at,"
-    " auto_renew = excluded.auto_renew, next_action_at = excluded.next_action_at,"
-    " failed_since = excluded.failed_since, cancelled_at = excluded.cancelled_at,"
-    " charge_month = excluded.charge_month, charged_in_month = excluded.charged_in_month,"
-    " usage_bytes = excluded.usage_bytes"
-)
+
+
+def _upsert(table: str, columns: str, key: str, settable: str) -> str:
+    names = [c.strip() for c in settable.split(",")]
+    marks = ", ".join("?" * len(columns.split(",")))
+    return (
+        f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
+        f" ON CONFLICT ({key}) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in names)}"
+    )
+
+
+UPSERT_SUBSCRIBER = _upsert("subscribers", SUBSCRIBER_COLUMNS, "msisdn", _SUBSCRIBER_SET)
+UPSERT_SUBSCRIPTION = _upsert("subscriptions", _SUBSCRIPTION_COLUMNS, "id", _SUBSCRIPTION_SET)
 
 
 def subscriber_of(row: Row) -> Subscriber:
@@ -97,12 +97,16 @@ class SqliteSubscribers:
     have no account (until one is ``put``).
     """
 
-    __slots__ = ("_absent", "_buffer", "_known", "_rows")
+    __slots__ = ("_absent", "_buffer", "_images", "_known", "_rows")
 
     def __init__(self, buffer: WriteBuffer) -> None:
         self._buffer = buffer
         self._known = buffer.subscribers
         self._rows = buffer.keyed(UPSERT_SUBSCRIBER)
+        #: the rows as read: a write sends only the columns that changed
+        self._images = buffer.track(
+            UPSERT_SUBSCRIBER, "subscribers", SUBSCRIBER_COLUMNS, _SUBSCRIBER_SET
+        )
         #: MSISDNs ``preload`` found no account for
         self._absent: set[str] = set()
 
@@ -113,6 +117,7 @@ class SqliteSubscribers:
             f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE msisdn IN ({{}})",  # noqa: S608
             [(m,) for m in wanted],
         )
+        self._images.seen(rows)
         for row in rows:
             self._known[row[0]] = subscriber_of(row)
         self._absent |= wanted.difference(self._known)
@@ -130,6 +135,7 @@ class SqliteSubscribers:
         ).fetchone()
         if row is None:
             return None
+        self._images.seen((row,))
         subscriber = self._known[msisdn] = subscriber_of(row)
         return subscriber
 
@@ -141,6 +147,7 @@ class SqliteSubscribers:
         ).fetchone()
         if row is None:
             return None
+        self._images.seen((row,))
         known = self._known.get(row[0])
         if known is None:
             known = self._known[row[0]] = subscriber_of(row)
@@ -201,11 +208,18 @@ class SqliteSubscriptions:
     those rows until a subscription of the MSISDN is ``put``.
     """
 
-    __slots__ = ("_buffer", "_open", "_pending", "_rows")
+    __slots__ = ("_buffer", "_images", "_open", "_pending", "_rows", "_subscriber_images")
 
     def __init__(self, buffer: WriteBuffer) -> None:
         self._buffer = buffer
         self._rows = buffer.keyed(UPSERT_SUBSCRIPTION)
+        #: the rows as read: a write sends only the columns that changed
+        self._images = buffer.track(
+            UPSERT_SUBSCRIPTION, "subscriptions", _SUBSCRIPTION_COLUMNS, _SUBSCRIPTION_SET
+        )
+        self._subscriber_images = buffer.track(
+            UPSERT_SUBSCRIBER, "subscribers", SUBSCRIBER_COLUMNS, _SUBSCRIBER_SET
+        )
         #: MSISDNs whose subscriptions have buffered upserts (stale once flushed)
         self._pending: set[str] = set()
         #: preloaded open subscriptions (rows, in ``open_of``'s order) by MSISDN
@@ -220,6 +234,7 @@ class SqliteSubscriptions:
             [(m,) for m in found],
         )
         self._pending.clear()  # flushed by the read
+        self._images.seen(rows)
         for row in rows:
             found[row[1]].append(row)
         self._open.update(found)
@@ -229,6 +244,7 @@ class SqliteSubscriptions:
             f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE {where}",  # noqa: S608
             params,
         ).fetchall()
+        self._images.seen(rows)
         return [_subscription(r) for r in rows]
 
     def open_of(self, msisdn: str) -> list[Subscription]:
@@ -242,6 +258,7 @@ class SqliteSubscriptions:
             rows = self._buffer.read(sql, (msisdn,)).fetchall()
         else:  # the database already holds everything this transaction knows of it
             rows = self._buffer.conn.execute(sql, (msisdn,)).fetchall()
+        self._images.seen(rows)
         return [_subscription(r) for r in rows]
 
     def open_of_package(self, package: str) -> list[Subscription]:
@@ -270,6 +287,8 @@ class SqliteSubscriptions:
             f" {CLAIM_ROWS.format('s')}",
             (micros(until), limit),
         ).fetchall()
+        self._images.seen(rows, _N_SUB)
+        self._subscriber_images.seen(row[_N_SUB:] for row in rows)
         known = self._buffer.subscribers
         for row in rows:
             if row[_N_SUB] not in known:

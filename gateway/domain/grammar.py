@@ -25,6 +25,8 @@ class Command:
 
 def fold(text: str) -> str:
     """Upper case, Vietnamese diacritics removed (``HỦY`` -> ``HUY``), spaces collapsed."""
+    if text.isascii():  # nothing to remove (most commands): the same, with less work
+        return " ".join(text.upper().split())
     decomposed = unicodedata.normalize("NFD", text.translate(_FOLD_TABLE))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(stripped.upper().split())
