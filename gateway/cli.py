@@ -6,9 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
-
-import httpx
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from carrier_rules import CatalogError
 from gateway import __version__, event_loop
@@ -17,6 +15,9 @@ from gateway.cli_harness import HARNESS_COMMANDS, add_harness_commands, run_harn
 from gateway.cli_settings import SettingsProblem, Sources, add_setting_flags, load_settings
 from gateway.errors import GatewayError, SettingError
 from gateway.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["main"]
 
@@ -132,6 +133,8 @@ def _send(args: argparse.Namespace) -> int:
             return 2
         host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host  # noqa: S104
         url = f"http://{host}:{settings.http_port}"
+    import httpx  # here: ``serve`` does not need it, and it costs start-up time
+
     try:
         response = httpx.post(f"{url.rstrip('/')}/api/sms", json=body, timeout=30)
     except httpx.HTTPError as exc:
