@@ -229,6 +229,25 @@ class Settings(BaseSettings):
             return False
 
     @model_validator(mode="after")
+    def _listeners_apart(self) -> Settings:
+        """HTTP, SMTP and SMPP need ports of their own (0, a free port, excepted): two
+        listeners on one port would answer each other's clients."""
+        listeners = [
+            ("SCGW_HTTP_PORT", self.http_host, self.http_port),
+            ("SCGW_SMTP_PORT", self.smtp_host, self.smtp_port),
+            ("SCGW_SMPP_PORT", self.smpp_host, self.smpp_port),
+        ]
+        wildcard = {"", "0.0.0.0", "::"}  # noqa: S104 - compared, not bound
+        for i, (name, host, port) in enumerate(listeners):
+            for other, other_host, other_port in listeners[i + 1 :]:
+                same_host = host == other_host or host in wildcard or other_host in wildcard
+                if port and port == other_port and same_host:
+                    raise ValueError(
+                        f"{name} and {other} are both {port}: give each listener its own port"
+                    )
+        return self
+
+    @model_validator(mode="after")
     def _auth_has_users(self) -> Settings:
         if self.smtp_auth == "required" and not self.smtp_users:
             raise ValueError(

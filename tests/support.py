@@ -84,6 +84,17 @@ class GatewayProcess:
     process: subprocess.Popen[bytes] | None = None
     runs: int = 0
 
+    def __post_init__(self) -> None:
+        # each free_port() closes its socket before the next is bound, so two of them may
+        # return the same port (the gateway refuses that): pick again until they differ
+        taken = {self.http_port}
+        for name in ("smtp_port", "smpp_port"):
+            port = getattr(self, name)
+            while port in taken:
+                port = free_port()
+            taken.add(port)
+            setattr(self, name, port)
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"

@@ -239,6 +239,10 @@ def test_a_rule_across_settings_names_them_as_given(
         "scgw: --http-host 0.0.0.0 is reachable from other machines: set SCGW_API_TOKEN"
         " (--api-token); the console and the API will ask for it\n"
     )
+    assert main(["serve", "--http-port", "2600", "--smtp-port", "2600"]) == 2
+    assert capsys.readouterr().err == (
+        "scgw: --http-port and --smtp-port are both 2600: give each listener its own port\n"
+    )
     monkeypatch.setenv("SCGW_SMTP_AUTH", "required")
     assert main(["serve"]) == 2
     assert capsys.readouterr().err == (
