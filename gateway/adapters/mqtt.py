@@ -131,7 +131,7 @@ class MqttTransport:
         # short codes served elsewhere (an SMPP application): their MOs go there
         self._routed: frozenset[str] = frozenset()
         self._route: Callable[[InboundSms], Awaitable[None]] | None = None
-        self._usage_tasks: set[asyncio.Future[None]] = set()
+        self._tasks: set[asyncio.Future[None]] = set()  # usage, retained, rejections
         # topics we published an empty retained message to: its echo is not an SMS
         self._clearing: collections.Counter[str] = collections.Counter()
 
@@ -333,8 +333,8 @@ class MqttTransport:
 
     def _task(self, work: Awaitable[None]) -> asyncio.Future[None]:
         task = asyncio.ensure_future(work)
-        self._usage_tasks.add(task)  # held until done: the loop keeps weak refs
-        task.add_done_callback(self._usage_tasks.discard)
+        self._tasks.add(task)  # held until done: the loop keeps weak refs
+        task.add_done_callback(self._tasks.discard)
         return task
 
     async def _retained(self, service: Inbound, link: _Link, topic: str, payload: bytes) -> None:
